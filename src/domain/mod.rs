@@ -1,0 +1,37 @@
+//! Plain types and rules of the partnership's data (DESIGN.md section 3). No I/O: every
+//! value here is either parsed from text or read back from the store through the same
+//! parse, so a function holding a `Region` never wonders whether it is valid.
+
+mod codes;
+mod dates;
+mod email;
+mod kinds;
+mod records;
+mod reference;
+
+pub use codes::{Country, IscedField, Language, Region};
+pub use dates::{DateWindow, DurationRange, MAX_DURATION_DAYS};
+pub use email::EmailAddress;
+pub use kinds::{
+    Answer, IntroductionStatus, MobilityStatus, MobilityType, Role, Source, SubmissionStatus,
+};
+pub use records::{
+    Destination, Introduction, IntroductionId, Mobility, MobilityDetails, MobilityId, Organisation,
+    Population, Round, RoundId, SideAnswer, Submission, SubmissionDetails, SubmissionId,
+};
+
+/// A value that does not parse. The message says what is expected, with an example,
+/// in words a VET-school secretary understands.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{expected}")]
+pub struct InvalidValue {
+    expected: String,
+}
+
+impl InvalidValue {
+    pub fn new(expected: impl Into<String>) -> InvalidValue {
+        InvalidValue {
+            expected: expected.into(),
+        }
+    }
+}

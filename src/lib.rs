@@ -1,0 +1,5 @@
+#![forbid(unsafe_code)]
+//! mobmatch: the mobility matchmaking daemon of EARLALL's skills partnership.
+//! See ARCHITECTURE.md for the map of this crate.
+
+pub mod domain;
