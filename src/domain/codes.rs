@@ -82,26 +82,28 @@ impl Region {
     pub fn parse(input: &str) -> Result<Region, InvalidValue> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
-            return Err(InvalidValue::new("a NUTS 2 region code, for example ES21"));
+            return Err(InvalidValue::new(
+                "missing; write a NUTS 2 region code such as ES21",
+            ));
         }
         let code = trimmed.to_uppercase();
         if let Some(record) = NUTS.get(&code) {
             return match record.level {
                 2 if !record.code.ends_with("ZZ") => Ok(Region(record)),
                 2 => Err(InvalidValue::new(format!(
-                    "{code} is the NUTS code for areas outside any region; give the region the organisation is in, for example ES21"
+                    "{code} stands for areas outside any region; write the region the organisation is in, for example ES21"
                 ))),
                 3 => {
                     let parent = NUTS
                         .get(&record.code[..4])
                         .expect("every NUTS 3 code has a NUTS 2 parent");
                     Err(InvalidValue::new(format!(
-                        "{code} ({}) is a NUTS 3 area; give its NUTS 2 region {} ({})",
+                        "{code} ({}) is a NUTS 3 area; write its NUTS 2 region, {} ({})",
                         record.name, parent.code, parent.name
                     )))
                 }
                 _ => Err(InvalidValue::new(format!(
-                    "{code} ({}) is larger than a NUTS 2 region; give the NUTS 2 region, for example {}",
+                    "{code} ({}) is larger than a NUTS 2 region; write the NUTS 2 region, for example {}",
                     record.name,
                     example_nuts2_within(&record.code)
                 ))),
@@ -111,7 +113,7 @@ impl Region {
             return Ok(Region(&NUTS.records[index]));
         }
         Err(InvalidValue::new(
-            "a NUTS 2 region code such as ES21 (País Vasco) or SE23 (Västsverige); the codes are listed at https://ec.europa.eu/eurostat/web/nuts",
+            "not a NUTS 2021 region; write a NUTS 2 code such as ES21 (País Vasco) or SE23 (Västsverige), as listed at https://ec.europa.eu/eurostat/web/nuts",
         ))
     }
 
@@ -136,12 +138,12 @@ impl IscedField {
         let well_formed = matches!(code.len(), 2..=4) && code.bytes().all(|b| b.is_ascii_digit());
         if !well_formed {
             return Err(InvalidValue::new(
-                "ISCED-F codes of 2, 3 or 4 digits, for example 0713 (Electricity and energy) or 07",
+                "not an ISCED-F code; write codes of 2, 3 or 4 digits, for example 0713 (Electricity and energy) or 07",
             ));
         }
         ISCED.get(code).map(IscedField).ok_or_else(|| {
             InvalidValue::new(format!(
-                "{code} is not an ISCED-F 2013 field; use a code such as 0713 (Electricity and energy) or 0722 (Materials)"
+                "{code} is not an ISCED-F 2013 field; write a code such as 0713 (Electricity and energy) or 0722 (Materials)"
             ))
         })
     }
@@ -161,7 +163,7 @@ impl Language {
             .map(Language)
             .ok_or_else(|| {
                 InvalidValue::new(
-                    "ISO 639-1 language codes or English names, for example en, es or Swedish",
+                    "not a language we know; write ISO 639-1 codes or English names, for example en, es or Swedish",
                 )
             })
     }
@@ -179,7 +181,7 @@ impl Country {
         };
         COUNTRIES.get(key).map(Country).ok_or_else(|| {
             InvalidValue::new(
-                "ISO 3166 two-letter country codes or English names, for example SE, FI or Spain",
+                "not a country we know; write ISO 3166 two-letter codes or English names, for example SE, FI or Spain",
             )
         })
     }

@@ -17,7 +17,7 @@ impl DateWindow {
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<DateWindow, InvalidValue> {
         if end < start {
             return Err(InvalidValue::new(format!(
-                "an end on or after the start ({start}); {end} is before it"
+                "the end ({end}) is before the start ({start}); write an end on or after the start"
             )));
         }
         Ok(DateWindow { start, end })
@@ -55,16 +55,16 @@ pub struct DurationRange {
 impl DurationRange {
     pub fn new(min_days: u32, max_days: u32) -> Result<DurationRange, InvalidValue> {
         if min_days == 0 {
-            return Err(InvalidValue::new("a duration of at least 1 day"));
+            return Err(InvalidValue::new("a duration must be at least 1 day"));
         }
         if min_days > max_days {
             return Err(InvalidValue::new(format!(
-                "the shorter duration first, for example {max_days}-{min_days}"
+                "the shorter duration goes first; write {max_days}-{min_days}, not {min_days}-{max_days}"
             )));
         }
         if max_days > MAX_DURATION_DAYS {
             return Err(InvalidValue::new(format!(
-                "a duration of at most {MAX_DURATION_DAYS} days"
+                "longer than {MAX_DURATION_DAYS} days; write a duration of at most {MAX_DURATION_DAYS} days"
             )));
         }
         Ok(DurationRange { min_days, max_days })

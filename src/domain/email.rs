@@ -17,7 +17,7 @@ impl EmailAddress {
             .unwrap_or(trimmed)
             .trim_start_matches('<')
             .trim_end_matches('>');
-        let expected = "an email address such as anna.berg@school.example";
+        let expected = "not an email address; write one such as anna.berg@school.example";
         let Some((local, domain)) = address.split_once('@') else {
             return Err(InvalidValue::new(expected));
         };

@@ -28,7 +28,7 @@ macro_rules! value_enum {
                 match value {
                     $($value => Ok($name::$variant),)+
                     other => Err(InvalidValue::new(format!(
-                        "one of {} (not {other:?})",
+                        "{other:?} is not one of {}",
                         [$($value),+].join(", ")
                     ))),
                 }

@@ -20,18 +20,18 @@ pub use records::{
     Population, Round, RoundId, SideAnswer, Submission, SubmissionDetails, SubmissionId,
 };
 
-/// A value that does not parse. The message says what is expected, with an example,
-/// in words a VET-school secretary understands.
+/// A value that does not parse. The message says what is wrong and what to write
+/// instead, with an example, in words a VET-school secretary understands.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{expected}")]
+#[error("{message}")]
 pub struct InvalidValue {
-    expected: String,
+    message: String,
 }
 
 impl InvalidValue {
-    pub fn new(expected: impl Into<String>) -> InvalidValue {
+    pub fn new(message: impl Into<String>) -> InvalidValue {
         InvalidValue {
-            expected: expected.into(),
+            message: message.into(),
         }
     }
 }

@@ -36,7 +36,7 @@ macro_rules! reference_id {
                     .unwrap_or(trimmed);
                 match digits.parse::<i64>() {
                     Ok(id) if id > 0 => Ok($name(id)),
-                    _ => Err(InvalidValue::new(concat!("a reference such as ", $prefix, "-42"))),
+                    _ => Err(InvalidValue::new(concat!("not a reference; write one such as ", $prefix, "-42"))),
                 }
             }
         }
