@@ -9,6 +9,8 @@ mod kinds;
 mod records;
 mod reference;
 
+pub(crate) use reference::fold_name;
+
 pub use codes::{Country, IscedField, Language, Region};
 pub use dates::{DateWindow, DurationRange, MAX_DURATION_DAYS};
 pub use email::EmailAddress;

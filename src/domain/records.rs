@@ -115,7 +115,7 @@ pub struct Submission {
 }
 
 /// Where a mobility goes: a NUTS 2 region when known, and always its country.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Destination {
     region: Option<Region>,
     country: Country,
@@ -146,7 +146,7 @@ impl Destination {
 }
 
 /// A mobility as reported (by email, web form or CSV) or planned from an introduction.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MobilityDetails {
     pub sending_organisation: String,
     pub sending_region: Region,
