@@ -4,3 +4,4 @@
 
 pub mod domain;
 pub mod forms;
+pub mod import;

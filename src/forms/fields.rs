@@ -77,7 +77,7 @@ impl FieldSet {
     ) -> FieldSet {
         let mut entries: Vec<FieldEntry> = Vec::new();
         for (key, value) in pairs {
-            let Some(key) = FieldKey::from_key(key.as_ref()) else {
+            let Some(key) = FieldKey::find(key.as_ref()) else {
                 continue;
             };
             let value = value.as_ref().trim();
@@ -112,6 +112,18 @@ impl FieldSet {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+impl FieldKey {
+    /// Finds a field by its key (`sending_region`) or by any of its labels in any
+    /// language ("Sending region", "Región de envío"), as CSV headers may use either.
+    pub fn find(key_or_label: &str) -> Option<FieldKey> {
+        FieldKey::from_key(key_or_label).or_else(|| {
+            LABEL_INDEX
+                .get(&fold_label(key_or_label))
+                .map(|(key, _)| *key)
+        })
     }
 }
 

@@ -97,7 +97,7 @@ impl FieldKey {
         }
     }
 
-    pub fn from_key(key: &str) -> Option<FieldKey> {
+    pub(super) fn from_key(key: &str) -> Option<FieldKey> {
         let key = key.trim().to_lowercase();
         FieldKey::ALL
             .iter()

@@ -1,0 +1,458 @@
+//! CSV imports of mobilities and population figures (FORMS.md "CSV imports"). Reading a
+//! file into domain values is pure; `import_*` write the good rows to the store in
+//! batches, so a bad row never stops the good ones.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::domain::{InvalidValue, MobilityDetails, Population, Region};
+use crate::forms::{FieldError, FieldKey, FieldSet, parse_mobility_report};
+
+/// A row that could not be imported, with every problem found in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    pub line: u64,
+    pub errors: Vec<FieldError>,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let problems: Vec<String> = self.errors.iter().map(ToString::to_string).collect();
+        write!(formatter, "line {}: {}", self.line, problems.join("; "))
+    }
+}
+
+/// The file as a whole cannot be read: no header, or a required column is missing.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the file is empty; the first line must name the columns, for example {expected}")]
+    NoHeader { expected: &'static str },
+    #[error("the header has no column {missing}; the columns are {expected} (in any order)")]
+    MissingColumn {
+        missing: String,
+        expected: &'static str,
+    },
+    #[error("cannot read the CSV file: {0}; save it as CSV (UTF-8) and try again")]
+    Csv(#[from] csv::Error),
+    #[error("cannot read the file: {0}")]
+    Read(#[from] std::io::Error),
+}
+
+/// A mobility read from one CSV row, with the row's stable identity: the same mobility
+/// in a later import of the same (or a corrected) file gets the same key, so it is
+/// updated rather than counted twice.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MobilityRow {
+    pub line: u64,
+    pub details: MobilityDetails,
+    pub import_key: String,
+}
+
+pub const MOBILITY_COLUMNS: &str = "sending_organisation, sending_region, receiving_organisation, receiving_region, receiving_country, mobility_type, participants, fewer_opportunities, start_date, end_date, status, introduction";
+
+pub const POPULATION_COLUMNS: &str = "region, year, vet_learners, ivet_graduates (optional)";
+
+pub fn read_mobility_rows(
+    input: impl Read,
+) -> Result<impl Iterator<Item = Result<MobilityRow, RowError>>, ImportError> {
+    let mut table = CsvTable::open(input, MOBILITY_COLUMNS)?;
+    let columns: Vec<Option<FieldKey>> = table
+        .headers
+        .iter()
+        .map(|header| FieldKey::find(header))
+        .collect();
+    for required in [
+        FieldKey::SendingRegion,
+        FieldKey::MobilityType,
+        FieldKey::StartDate,
+    ] {
+        if !columns.contains(&Some(required)) {
+            return Err(ImportError::MissingColumn {
+                missing: required.key().to_owned(),
+                expected: MOBILITY_COLUMNS,
+            });
+        }
+    }
+    let mut occurrences: HashMap<String, u32> = HashMap::new();
+    Ok(std::iter::from_fn(move || {
+        let (line, cells) = table.next_row()?;
+        let row = cells.and_then(|cells| {
+            let pairs = columns
+                .iter()
+                .zip(&cells)
+                .filter_map(|(column, cell)| column.map(|key| (key.key(), cell.as_str())));
+            parse_mobility_report(&FieldSet::from_pairs(pairs))
+                .map_err(|errors| RowError { line, errors })
+        });
+        Some(row.map(|details| {
+            let identity = mobility_identity(&details);
+            let occurrence = occurrences.entry(identity.clone()).or_default();
+            *occurrence += 1;
+            let import_key = hex_digest(&format!("{identity}|{occurrence}"));
+            MobilityRow {
+                line,
+                details,
+                import_key,
+            }
+        }))
+    }))
+}
+
+/// What makes a reported mobility the same one across imports: who sent whom where,
+/// of which type, on which dates. Status and figures may change between imports.
+fn mobility_identity(details: &MobilityDetails) -> String {
+    let destination = &details.destination;
+    [
+        "mobility-import-v1".to_owned(),
+        details.sending_organisation.to_lowercase(),
+        details.sending_region.code().to_owned(),
+        details.receiving_organisation.to_lowercase(),
+        destination
+            .nuts_region()
+            .map(|region| region.code())
+            .unwrap_or_default()
+            .to_owned(),
+        destination.country().code().to_owned(),
+        details.mobility_type.value().to_owned(),
+        details.dates.start().to_string(),
+        details.dates.end().to_string(),
+    ]
+    .join("|")
+}
+
+fn hex_digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// A population figure read from one CSV row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PopulationRow {
+    pub line: u64,
+    pub population: Population,
+}
+
+pub fn read_population_rows(
+    input: impl Read,
+) -> Result<impl Iterator<Item = Result<PopulationRow, RowError>>, ImportError> {
+    let mut table = CsvTable::open(input, POPULATION_COLUMNS)?;
+    let position = |name: &str| {
+        table
+            .headers
+            .iter()
+            .position(|header| header.trim().eq_ignore_ascii_case(name))
+    };
+    let column = |name: &str| {
+        position(name).ok_or_else(|| ImportError::MissingColumn {
+            missing: name.to_owned(),
+            expected: POPULATION_COLUMNS,
+        })
+    };
+    let region_column = column("region")?;
+    let year_column = column("year")?;
+    let learners_column = column("vet_learners")?;
+    let graduates_column = position("ivet_graduates");
+    Ok(std::iter::from_fn(move || {
+        let (line, cells) = table.next_row()?;
+        Some(cells.and_then(|cells| {
+            let cell = |index: usize| cells.get(index).map(String::as_str).unwrap_or_default();
+            let mut errors = Vec::new();
+            let region = cell_value(&mut errors, "region", cell(region_column), Region::parse);
+            let year = cell_value(&mut errors, "year", cell(year_column), year);
+            let vet_learners = cell_value(
+                &mut errors,
+                "vet_learners",
+                cell(learners_column),
+                whole_number,
+            );
+            let ivet_graduates = match graduates_column.map(cell).filter(|value| !value.is_empty())
+            {
+                Some(value) => {
+                    cell_value(&mut errors, "ivet_graduates", value, whole_number).map(Some)
+                }
+                None => Some(None),
+            };
+            match (region, year, vet_learners, ivet_graduates) {
+                (Some(region), Some(year), Some(vet_learners), Some(ivet_graduates))
+                    if errors.is_empty() =>
+                {
+                    Ok(PopulationRow {
+                        line,
+                        population: Population {
+                            region,
+                            year,
+                            vet_learners,
+                            ivet_graduates,
+                        },
+                    })
+                }
+                _ => Err(RowError { line, errors }),
+            }
+        }))
+    }))
+}
+
+fn cell_value<T>(
+    errors: &mut Vec<FieldError>,
+    field: &'static str,
+    value: &str,
+    parse: impl Fn(&str) -> Result<T, InvalidValue>,
+) -> Option<T> {
+    parse(value)
+        .map_err(|error| {
+            errors.push(FieldError {
+                field,
+                value: value.to_owned(),
+                message: error.to_string(),
+            })
+        })
+        .ok()
+}
+
+fn year(text: &str) -> Result<i32, InvalidValue> {
+    match text.trim().parse::<i32>() {
+        Ok(year) if (2000..=2100).contains(&year) => Ok(year),
+        _ => Err(InvalidValue::new("not a year; write a year such as 2026")),
+    }
+}
+
+fn whole_number(text: &str) -> Result<u32, InvalidValue> {
+    let digits: String = text
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '_'))
+        .collect();
+    digits.parse::<u32>().map_err(|_| {
+        InvalidValue::new("not a whole number; write a count such as 12500, without decimals")
+    })
+}
+
+/// A CSV file with a header row. Excel's habits are tolerated: a byte-order mark, CRLF
+/// line ends, and semicolons as separators where the comma is the decimal mark.
+struct CsvTable {
+    headers: Vec<String>,
+    records: csv::StringRecordsIntoIter<std::io::Cursor<Vec<u8>>>,
+}
+
+impl CsvTable {
+    fn open(mut input: impl Read, expected: &'static str) -> Result<CsvTable, ImportError> {
+        let mut bytes = Vec::new();
+        input.read_to_end(&mut bytes)?;
+        let bytes = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+        let header = bytes
+            .split(|&byte| byte == b'\n')
+            .next()
+            .unwrap_or_default();
+        if header.iter().all(u8::is_ascii_whitespace) {
+            return Err(ImportError::NoHeader { expected });
+        }
+        let delimiter = if header.contains(&b';') && !header.contains(&b',') {
+            b';'
+        } else {
+            b','
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(std::io::Cursor::new(with_countable_lines(bytes, delimiter)));
+        let headers = reader.headers()?.iter().map(str::to_owned).collect();
+        Ok(CsvTable {
+            headers,
+            records: reader.into_records(),
+        })
+    }
+
+    /// The next non-empty row with its line number, or the reason it cannot be read.
+    fn next_row(&mut self) -> Option<(u64, Result<Vec<String>, RowError>)> {
+        loop {
+            let record = self.records.next()?;
+            let line = match &record {
+                Ok(record) => record.position().map(csv::Position::line),
+                Err(error) => error.position().map(csv::Position::line),
+            }
+            .unwrap_or_default();
+            match record {
+                Ok(record) if record.iter().all(str::is_empty) => continue,
+                Ok(record) => return Some((line, Ok(record.iter().map(str::to_owned).collect()))),
+                Err(error) => {
+                    let message = if matches!(error.kind(), csv::ErrorKind::Utf8 { .. }) {
+                        "this row is not UTF-8 text; save the file as CSV (UTF-8) and import it again".to_owned()
+                    } else {
+                        format!("{error}; check the quotes and separators on this line")
+                    };
+                    let errors = vec![FieldError {
+                        field: "row",
+                        value: String::new(),
+                        message,
+                    }];
+                    return Some((line, Err(RowError { line, errors })));
+                }
+            }
+        }
+    }
+}
+
+/// The csv crate counts neither blank lines nor CRLF line ends in record positions, so
+/// error line numbers would drift from what a spreadsheet or editor shows. Blank lines
+/// become a lone separator (an empty record, skipped) and CRLF becomes LF.
+fn with_countable_lines(bytes: &[u8], delimiter: u8) -> Vec<u8> {
+    let mut normalised = Vec::with_capacity(bytes.len() + 64);
+    for line in bytes.split(|&byte| byte == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            normalised.push(delimiter);
+        } else {
+            normalised.extend_from_slice(line);
+        }
+        normalised.push(b'\n');
+    }
+    normalised
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mobility_rows(csv: &str) -> Vec<Result<MobilityRow, RowError>> {
+        read_mobility_rows(csv.as_bytes()).unwrap().collect()
+    }
+
+    #[test]
+    fn columns_come_in_any_order_and_unknown_ones_are_ignored() {
+        let rows = mobility_rows(
+            "status,start_date,end_date,comment,sending_region,sending_organisation,receiving_country,mobility_type,participants\n\
+             completed,2026-03-02,2026-03-20,first group,ES21,TKNIKA,SE,vet_learner,8\n",
+        );
+        let row = rows[0].as_ref().unwrap();
+        assert_eq!(row.line, 2);
+        assert_eq!(row.details.sending_region.code(), "ES21");
+        assert_eq!(row.details.destination.country().code(), "SE");
+        assert_eq!(row.details.participants, 8);
+    }
+
+    #[test]
+    fn excel_byte_order_marks_semicolons_and_labels_as_headers_are_understood() {
+        let rows = mobility_rows(
+            "\u{feff}Sending organisation;Sending region;Receiving region;Mobility type;Participants;Start date;End date;Status\n\
+             Omnia;FI1B;ES21;Apprentices;2;6.4.2026;24.4.2026;completed\n",
+        );
+        let row = rows[0].as_ref().unwrap();
+        assert_eq!(
+            row.details.destination.nuts_region().unwrap().code(),
+            "ES21"
+        );
+        assert_eq!(row.details.dates.days(), 19);
+    }
+
+    #[test]
+    fn a_bad_row_is_reported_with_its_line_and_all_its_errors_and_the_rest_is_read() {
+        let rows = mobility_rows(
+            "sending_organisation,sending_region,receiving_country,mobility_type,participants,start_date,end_date,status\n\
+             A,ES21,SE,vet_learner,3,2026-01-10,2026-01-20,completed\n\
+             \n\
+             B,XX99,SE,holiday,many,2026-01-10,2026-01-20,completed\n\
+             C,SE23,ES,apprentice,2,2026-02-01,2026-02-14,planned\n",
+        );
+        assert_eq!(rows.len(), 3);
+        let error = rows[1].as_ref().unwrap_err();
+        assert_eq!(error.line, 4);
+        let fields: Vec<&str> = error.errors.iter().map(|error| error.field).collect();
+        assert_eq!(fields, ["sending_region", "mobility_type", "participants"]);
+        assert!(rows[2].is_ok());
+    }
+
+    #[test]
+    fn a_mobility_keeps_its_identity_when_its_status_or_date_format_changes() {
+        let header = "sending_organisation,sending_region,receiving_country,mobility_type,participants,start_date,end_date,status\n";
+        let planned = mobility_rows(&format!(
+            "{header}TKNIKA,ES21,SE,vet_learner,8,2026-03-02,2026-03-20,planned\n"
+        ));
+        let completed = mobility_rows(&format!(
+            "{header}Tknika,ES21,SE,vet_learner,7,2.3.2026,20.3.2026,completed\n"
+        ));
+        assert_eq!(
+            planned[0].as_ref().unwrap().import_key,
+            completed[0].as_ref().unwrap().import_key
+        );
+    }
+
+    #[test]
+    fn line_numbers_count_blank_lines_and_crlf_line_ends() {
+        let rows = mobility_rows(
+            "sending_organisation,sending_region,receiving_country,mobility_type,participants,start_date,end_date,status\r\n\
+             A,ES21,SE,vet_learner,3,2026-01-10,2026-01-20,completed\r\n\
+             \r\n\
+             \r\n\
+             B,XX99,SE,vet_learner,3,2026-01-10,2026-01-20,completed\r\n",
+        );
+        assert_eq!(rows[0].as_ref().unwrap().line, 2);
+        assert_eq!(rows[1].as_ref().unwrap_err().line, 5);
+    }
+
+    #[test]
+    fn two_identical_rows_are_two_mobilities() {
+        let line = "TKNIKA,ES21,SE,vet_learner,8,2026-03-02,2026-03-20,completed\n";
+        let rows = mobility_rows(&format!(
+            "sending_organisation,sending_region,receiving_country,mobility_type,participants,start_date,end_date,status\n{line}{line}"
+        ));
+        let keys: Vec<&str> = rows
+            .iter()
+            .map(|row| row.as_ref().unwrap().import_key.as_str())
+            .collect();
+        assert_ne!(keys[0], keys[1]);
+    }
+
+    #[test]
+    fn a_file_without_a_required_column_or_header_is_refused_whole() {
+        let missing = read_mobility_rows("sending_organisation,participants\nA,3\n".as_bytes())
+            .err()
+            .unwrap();
+        assert!(missing.to_string().contains("sending_region"), "{missing}");
+        let empty = read_mobility_rows("".as_bytes()).err().unwrap();
+        assert!(empty.to_string().contains("the file is empty"), "{empty}");
+    }
+
+    #[test]
+    fn a_row_that_is_not_utf8_says_how_to_save_the_file() {
+        let mut bytes = b"sending_organisation,sending_region,receiving_country,mobility_type,participants,start_date,end_date,status\n".to_vec();
+        bytes
+            .extend_from_slice(b"Lyc\xe9e,FRK2,ES,vet_learner,3,2026-01-10,2026-01-20,completed\n");
+        let rows: Vec<_> = read_mobility_rows(bytes.as_slice()).unwrap().collect();
+        let error = rows[0].as_ref().unwrap_err();
+        assert_eq!(error.line, 2);
+        assert!(error.errors[0].message.contains("UTF-8"), "{error}");
+    }
+
+    #[test]
+    fn population_rows_are_read_and_bad_values_named() {
+        let rows: Vec<_> = read_population_rows(
+            "region,year,vet_learners,ivet_graduates\nES21,2026,41 250,9800\nSE23,2026,38000,\nES21,26,lots,-1\n".as_bytes(),
+        )
+        .unwrap()
+        .collect();
+        let first = &rows[0].as_ref().unwrap().population;
+        assert_eq!(
+            (
+                first.region.code(),
+                first.year,
+                first.vet_learners,
+                first.ivet_graduates
+            ),
+            ("ES21", 2026, 41250, Some(9800))
+        );
+        assert_eq!(rows[1].as_ref().unwrap().population.ivet_graduates, None);
+        let error = rows[2].as_ref().unwrap_err();
+        let fields: Vec<&str> = error.errors.iter().map(|error| error.field).collect();
+        assert_eq!(fields, ["year", "vet_learners", "ivet_graduates"]);
+        let missing = read_population_rows("region,vet_learners\nES21,3\n".as_bytes())
+            .err()
+            .unwrap();
+        assert!(missing.to_string().contains("year"), "{missing}");
+    }
+}
