@@ -1,0 +1,6 @@
+//! The one integration-test binary: each area of mobmatch adds a module here.
+
+#[macro_use]
+mod support;
+
+mod store;
