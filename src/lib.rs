@@ -5,3 +5,4 @@
 pub mod domain;
 pub mod forms;
 pub mod import;
+pub mod store;

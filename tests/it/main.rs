@@ -1,1 +1,7 @@
+//! The one integration-test binary: each area of mobmatch adds a module here.
+
+#[macro_use]
+mod support;
+
 mod forms;
+mod store;

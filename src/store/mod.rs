@@ -1,0 +1,134 @@
+//! Storage: the only module that knows sqlx. SQLite and PostgreSQL are equal citizens:
+//! every query is one SQL text with `$1` placeholders, run on whichever backend the
+//! database URL names, and each backend has its own migrations (`migrations/sqlite`,
+//! `migrations/postgres`). Rows are turned into domain values by the domain's parsers.
+//!
+//! Reads go through [`Store`]; writes go through a transaction, [`Tx`], so that an
+//! inbound message, what it creates and the mail it causes are written together or not
+//! at all. Times are always passed in by the caller, never taken from the database.
+//! PostgreSQL keeps times to the microsecond, SQLite to the nanosecond.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+
+/// Expands `$body` once per backend with `$executor` bound to that backend's pool or
+/// transaction, so one query-building body serves both: sqlx infers the database from
+/// the executor.
+macro_rules! on_backend {
+    ($kind:ident, $value:expr, |$executor:ident| $body:expr) => {
+        match $value {
+            $kind::Sqlite($executor) => $body,
+            $kind::Postgres($executor) => $body,
+        }
+    };
+}
+
+mod error;
+mod reads;
+mod records;
+mod rows;
+mod writes;
+
+pub use error::StoreError;
+pub use records::{
+    InboundError, InboundMessage, InboundMessageId, IntroductionFilter, MobilityFilter,
+    NewInboundMessage, NewIntroduction, NewOutboxMessage, NewRound, OrganisationId, OutboxMessage,
+    OutboxMessageId, OutboxStatus, PopulationWrite, SubmissionFilter,
+};
+pub use writes::Tx;
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Concurrent writers wait this long for SQLite's write lock before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        })
+    }
+}
+
+/// The database, migrated to the schema this build expects. Cloning is cheap: clones
+/// share one connection pool.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: Pool,
+}
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Store {
+    /// Opens `sqlite://path` (creating the file when it is missing) or `postgres://…`,
+    /// and applies the migrations the database has not seen yet.
+    pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
+        let connect_error = |source| StoreError::Connect {
+            url: error::without_password(database_url),
+            source,
+        };
+        let pool = if database_url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(database_url)
+                .map_err(connect_error)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .connect_with(options)
+                .await
+                .map_err(connect_error)?;
+            SQLITE_MIGRATIONS.run(&pool).await?;
+            Pool::Sqlite(pool)
+        } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .connect(database_url)
+                .await
+                .map_err(connect_error)?;
+            POSTGRES_MIGRATIONS.run(&pool).await?;
+            Pool::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl {
+                url: error::without_password(database_url),
+            });
+        };
+        Ok(Store { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Starts a transaction. Dropping the `Tx` without `commit` rolls it back.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        let transaction = match &self.pool {
+            Pool::Sqlite(pool) => writes::Transaction::Sqlite(pool.begin().await?),
+            Pool::Postgres(pool) => writes::Transaction::Postgres(pool.begin().await?),
+        };
+        Ok(Tx::new(transaction))
+    }
+
+    /// Waits for the connections in use to be returned, then closes them all.
+    pub async fn close(self) {
+        on_backend!(Pool, &self.pool, |pool| pool.close().await)
+    }
+}

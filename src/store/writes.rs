@@ -1,0 +1,363 @@
+//! Every write, inside a transaction. Inserts that may meet an existing row use
+//! `ON CONFLICT … DO NOTHING` rather than catching the error, because an error aborts the
+//! rest of a PostgreSQL transaction while a skipped insert does not.
+
+use chrono::{DateTime, Utc};
+
+use super::StoreError;
+use super::records::{
+    InboundMessageId, NewInboundMessage, NewIntroduction, NewOutboxMessage, NewRound,
+    OrganisationId, OutboxMessageId, OutboxStatus, PopulationWrite,
+};
+use super::rows::join_codes;
+use crate::domain::{
+    IntroductionId, MobilityDetails, MobilityId, Organisation, Population, RoundId, Source,
+    SubmissionDetails, SubmissionId, SubmissionStatus,
+};
+
+/// A transaction: nothing it writes is seen by others until `commit`, and dropping it
+/// without committing rolls everything back.
+#[derive(Debug)]
+pub struct Tx {
+    transaction: Transaction,
+}
+
+#[derive(Debug)]
+pub(super) enum Transaction {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub(super) fn new(transaction: Transaction) -> Tx {
+        Tx { transaction }
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        on_backend!(Transaction, self.transaction, |transaction| {
+            transaction.commit().await?
+        });
+        Ok(())
+    }
+
+    /// Finds the organisation by contact email and name (ignoring case and surrounding
+    /// spaces) and updates its other details, or creates it.
+    pub async fn upsert_organisation(
+        &mut self,
+        organisation: &Organisation,
+        now: DateTime<Utc>,
+    ) -> Result<OrganisationId, StoreError> {
+        let name_key = organisation.name.trim().to_lowercase();
+        let id: i64 = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar(
+                "INSERT INTO organisations \
+                 (name, name_key, contact_name, contact_email, region, country, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                 ON CONFLICT (contact_email, name_key) DO UPDATE SET \
+                 name = excluded.name, contact_name = excluded.contact_name, \
+                 region = excluded.region, country = excluded.country, \
+                 updated_at = excluded.updated_at \
+                 RETURNING id",
+            )
+            .bind(&organisation.name)
+            .bind(&name_key)
+            .bind(&organisation.contact_name)
+            .bind(organisation.contact_email.as_str())
+            .bind(organisation.region.code())
+            .bind(organisation.region.country().code())
+            .bind(now)
+            .fetch_one(&mut **transaction)
+            .await?
+        });
+        Ok(OrganisationId::new(id))
+    }
+
+    /// Stores a submission and upserts its organisation.
+    pub async fn insert_submission(
+        &mut self,
+        details: &SubmissionDetails,
+        status: SubmissionStatus,
+        source: Source,
+        now: DateTime<Utc>,
+    ) -> Result<SubmissionId, StoreError> {
+        let organisation_id = self.upsert_organisation(&details.organisation, now).await?;
+        let fields = join_codes(&details.fields, |field| field.code());
+        let languages = join_codes(&details.languages, |language| language.code());
+        let partner_countries = join_codes(&details.partner_countries, |country| country.code());
+        let id: i64 = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar(
+                "INSERT INTO submissions \
+                 (organisation_id, role, mobility_type, fields, participants, fewer_opportunities, \
+                 inclusion_support, earliest_start, latest_end, min_days, max_days, languages, \
+                 partner_countries, notes, status, source, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
+                 RETURNING id",
+            )
+            .bind(organisation_id.get())
+            .bind(details.role.value())
+            .bind(details.mobility_type.value())
+            .bind(&fields)
+            .bind(i64::from(details.participants))
+            .bind(i64::from(details.fewer_opportunities))
+            .bind(details.inclusion_support)
+            .bind(details.window.start())
+            .bind(details.window.end())
+            .bind(i64::from(details.duration.min_days()))
+            .bind(i64::from(details.duration.max_days()))
+            .bind(&languages)
+            .bind(&partner_countries)
+            .bind(&details.notes)
+            .bind(status.value())
+            .bind(source.value())
+            .bind(now)
+            .fetch_one(&mut **transaction)
+            .await?
+        });
+        Ok(SubmissionId::new(id))
+    }
+
+    pub async fn set_submission_status(
+        &mut self,
+        id: SubmissionId,
+        status: SubmissionStatus,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let changed = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query("UPDATE submissions SET status = $1, updated_at = $2 WHERE id = $3")
+                .bind(status.value())
+                .bind(now)
+                .bind(id.get())
+                .execute(&mut **transaction)
+                .await?
+                .rows_affected()
+        });
+        if changed == 0 {
+            return Err(StoreError::NotFound {
+                what: format!("submission {id}"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Stores a mobility. Returns `None`, writing nothing, when a mobility with the same
+    /// `import_key` exists already: importing the same CSV row twice adds it once.
+    pub async fn insert_mobility(
+        &mut self,
+        details: &MobilityDetails,
+        source: Source,
+        import_key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<MobilityId>, StoreError> {
+        let receiving_region = details
+            .destination
+            .nuts_region()
+            .map(|region| region.code());
+        let id: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar(
+                "INSERT INTO mobilities \
+                 (sending_organisation, sending_region, receiving_organisation, receiving_region, \
+                 receiving_country, mobility_type, participants, fewer_opportunities, start_date, \
+                 end_date, status, introduction_id, source, import_key, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+                 ON CONFLICT (import_key) DO NOTHING \
+                 RETURNING id",
+            )
+            .bind(&details.sending_organisation)
+            .bind(details.sending_region.code())
+            .bind(&details.receiving_organisation)
+            .bind(receiving_region)
+            .bind(details.destination.country().code())
+            .bind(details.mobility_type.value())
+            .bind(i64::from(details.participants))
+            .bind(i64::from(details.fewer_opportunities))
+            .bind(details.dates.start())
+            .bind(details.dates.end())
+            .bind(details.status.value())
+            .bind(details.introduction.map(IntroductionId::get))
+            .bind(source.value())
+            .bind(import_key)
+            .bind(now)
+            .fetch_optional(&mut **transaction)
+            .await?
+        });
+        Ok(id.map(MobilityId::new))
+    }
+
+    /// Stores the population of a region in a year, replacing an earlier figure.
+    pub async fn upsert_population(
+        &mut self,
+        population: &Population,
+        now: DateTime<Utc>,
+    ) -> Result<PopulationWrite, StoreError> {
+        let region = population.region.code();
+        let vet_learners = i64::from(population.vet_learners);
+        let ivet_graduates = population.ivet_graduates.map(i64::from);
+        let inserted = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query(
+                "INSERT INTO population (region, year, vet_learners, ivet_graduates, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (region, year) DO NOTHING",
+            )
+            .bind(region)
+            .bind(population.year)
+            .bind(vet_learners)
+            .bind(ivet_graduates)
+            .bind(now)
+            .execute(&mut **transaction)
+            .await?
+            .rows_affected()
+        });
+        if inserted == 1 {
+            return Ok(PopulationWrite::Inserted);
+        }
+        on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query(
+                "UPDATE population SET vet_learners = $1, ivet_graduates = $2, updated_at = $3 \
+                 WHERE region = $4 AND year = $5",
+            )
+            .bind(vet_learners)
+            .bind(ivet_graduates)
+            .bind(now)
+            .bind(region)
+            .bind(population.year)
+            .execute(&mut **transaction)
+            .await?;
+        });
+        Ok(PopulationWrite::Replaced)
+    }
+
+    /// Records an inbound message. Returns `None`, writing nothing, when a message with
+    /// the same `message_id` was recorded before: it is a duplicate.
+    pub async fn insert_inbound_message(
+        &mut self,
+        message: &NewInboundMessage,
+    ) -> Result<Option<InboundMessageId>, StoreError> {
+        let errors = to_json(&message.errors);
+        let id: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar(
+                "INSERT INTO inbound_messages \
+                 (message_id, raw_sha256, sender, subject, received_at, classification, outcome, \
+                 kind, reference, errors, raw, cut_off_text) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                 ON CONFLICT (message_id) DO NOTHING \
+                 RETURNING id",
+            )
+            .bind(&message.message_id)
+            .bind(&message.raw_sha256)
+            .bind(&message.sender)
+            .bind(&message.subject)
+            .bind(message.received_at)
+            .bind(&message.classification)
+            .bind(&message.outcome)
+            .bind(&message.kind)
+            .bind(&message.reference)
+            .bind(&errors)
+            .bind(&message.raw)
+            .bind(&message.cut_off_text)
+            .fetch_optional(&mut **transaction)
+            .await?
+        });
+        Ok(id.map(InboundMessageId::new))
+    }
+
+    /// Queues an email for delivery, due at once.
+    pub async fn enqueue_outbox(
+        &mut self,
+        message: &NewOutboxMessage,
+    ) -> Result<OutboxMessageId, StoreError> {
+        let recipients: Vec<&str> = message
+            .recipients
+            .iter()
+            .map(|recipient| recipient.as_str())
+            .collect();
+        let recipients = to_json(&recipients);
+        let headers = to_json(&message.headers);
+        let id: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar(
+                "INSERT INTO outbox \
+                 (message_id, recipients, subject, body_text, body_html, headers, status, attempts, \
+                 next_attempt_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8) \
+                 ON CONFLICT (message_id) DO NOTHING \
+                 RETURNING id",
+            )
+            .bind(&message.message_id)
+            .bind(&recipients)
+            .bind(&message.subject)
+            .bind(&message.body_text)
+            .bind(&message.body_html)
+            .bind(&headers)
+            .bind(OutboxStatus::Queued.value())
+            .bind(message.created_at)
+            .fetch_optional(&mut **transaction)
+            .await?
+        });
+        id.map(OutboxMessageId::new)
+            .ok_or_else(|| StoreError::Conflict {
+                what: format!("an outbox message with Message-ID {}", message.message_id),
+            })
+    }
+
+    pub async fn insert_round(&mut self, round: &NewRound) -> Result<RoundId, StoreError> {
+        // Saturates: no round runs for 292 million years.
+        let duration_ms = i64::try_from(round.duration_ms).unwrap_or(i64::MAX);
+        let parameters = to_json(&round.parameters);
+        let id: i64 = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar(
+                "INSERT INTO rounds \
+                 (started_at, duration_ms, parameters, offers, requests, candidates, introductions, \
+                 total_score) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                 RETURNING id",
+            )
+            .bind(round.started_at)
+            .bind(duration_ms)
+            .bind(&parameters)
+            .bind(i64::from(round.offers))
+            .bind(i64::from(round.requests))
+            .bind(i64::from(round.candidates))
+            .bind(i64::from(round.introductions))
+            .bind(round.total_score)
+            .fetch_one(&mut **transaction)
+            .await?
+        });
+        Ok(RoundId::new(id))
+    }
+
+    /// Stores an introduction. A pair is never introduced twice: a second introduction of
+    /// the same offer and request is a `Conflict`, and the transaction stays usable.
+    pub async fn insert_introduction(
+        &mut self,
+        introduction: &NewIntroduction,
+    ) -> Result<IntroductionId, StoreError> {
+        let reasons = to_json(&introduction.reasons);
+        let id: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar(
+                "INSERT INTO introductions \
+                 (round_id, offer_id, request_id, score, reasons, status, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+                 ON CONFLICT (offer_id, request_id) DO NOTHING \
+                 RETURNING id",
+            )
+            .bind(introduction.round.get())
+            .bind(introduction.offer.get())
+            .bind(introduction.request.get())
+            .bind(introduction.score)
+            .bind(&reasons)
+            .bind(introduction.status.value())
+            .bind(introduction.created_at)
+            .fetch_optional(&mut **transaction)
+            .await?
+        });
+        id.map(IntroductionId::new)
+            .ok_or_else(|| StoreError::Conflict {
+                what: format!(
+                    "an introduction of offer {} and request {}",
+                    introduction.offer, introduction.request
+                ),
+            })
+    }
+}
+
+fn to_json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("lists, string pairs and JSON values always serialise")
+}
