@@ -2,4 +2,5 @@
 //! mobmatch: the mobility matchmaking daemon of EARLALL's skills partnership.
 //! See ARCHITECTURE.md for the map of this crate.
 
+pub mod config;
 pub mod domain;
