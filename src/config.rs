@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::ops::RangeInclusive;
 use std::os::unix::fs::OpenOptionsExt;
@@ -417,12 +417,11 @@ pub fn write_example_config(path: &Path) -> Result<WriteOutcome, ConfigError> {
         }
     };
     let text = render_example_config(&Secret::generate());
-    io::Write::write_all(&mut file, text.as_bytes()).map_err(|io_error| {
-        ConfigError::Unwritable {
+    file.write_all(text.as_bytes())
+        .map_err(|io_error| ConfigError::Unwritable {
             path: path.to_owned(),
             io_error,
-        }
-    })?;
+        })?;
     Ok(WriteOutcome::Written)
 }
 
@@ -641,9 +640,6 @@ fn parse_timezone(text: &str) -> Result<Tz, Rejection> {
 }
 
 fn parse_schedule(text: &str) -> Result<Schedule, Rejection> {
-    let expected = "six fields with seconds first, \"sec min hour day-of-month month \
-                    day-of-week\" (a seventh, the year, is optional), e.g. \"0 0 8 * * Mon\" \
-                    for Mondays at 08:00";
     let field_count = text.split_whitespace().count();
     if field_count == 5 {
         return Err(Rejection::new(
@@ -651,8 +647,17 @@ fn parse_schedule(text: &str) -> Result<Schedule, Rejection> {
             format!("\"0 {}\" for the same times", text.trim()),
         ));
     }
-    Schedule::from_str(text)
-        .map_err(|error| Rejection::new(format!("is not a cron schedule ({error})"), expected))
+    Schedule::from_str(text).map_err(|error| {
+        // The cron crate draws a caret under the expression; its last line says why.
+        let message = error.to_string();
+        let reason = message.lines().last().unwrap_or_default().trim().to_owned();
+        Rejection::new(
+            format!("is not a cron schedule ({reason})"),
+            "six fields with seconds first, \"sec min hour day-of-month month day-of-week\" \
+             (a seventh, the year, is optional; days of the week as names such as Mon, or \
+             1 = Sunday to 7 = Saturday), e.g. \"0 0 8 * * Mon\" for Mondays at 08:00",
+        )
+    })
 }
 
 fn parse_socket_address(text: &str) -> Result<SocketAddr, Rejection> {
@@ -1571,6 +1576,20 @@ mod tests {
             message.contains("expected six fields with seconds first"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn a_schedule_error_is_one_line_with_the_reason_and_the_format() {
+        let message = error_message(Some("[schedule]\nreminders = \"0 0 9 * * 0\""), &[]);
+        assert!(!message.contains('\n'), "{message}");
+        assert!(
+            message.starts_with(
+                "schedule.reminders in mobmatch.toml: \"0 0 9 * * 0\" is not a cron schedule \
+                 (Days of Week must be greater than or equal to 1"
+            ),
+            "{message}"
+        );
+        assert!(message.contains("1 = Sunday to 7 = Saturday"), "{message}");
     }
 
     #[test]
