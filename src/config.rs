@@ -171,6 +171,7 @@ pub enum Origin {
     Default,
     File(PathBuf),
     Environment { variable: String },
+    CommandLine { flag: &'static str },
 }
 
 /// What `write_example_config` did.
@@ -235,6 +236,24 @@ impl Config {
             )
         });
         Config::from_sources(file.as_ref(), variables)
+    }
+
+    /// The configuration with the database given on the command line (`--database-url`),
+    /// which wins over the file and the environment.
+    pub fn with_database_url(self, url: &str) -> Result<Config, ConfigError> {
+        let database_url = DatabaseUrl::parse(url).map_err(|rejection| {
+            let setting = Setting {
+                key: "database_url".to_owned(),
+                origin: Origin::CommandLine {
+                    flag: "--database-url",
+                },
+            };
+            rejection.into_error(setting, url)
+        })?;
+        Ok(Config {
+            database_url,
+            ..self
+        })
     }
 
     /// The embedded defaults, overridden by `file` and then by the `MOBMATCH_…` pairs
@@ -383,6 +402,7 @@ impl fmt::Display for Setting {
             Origin::Default => write!(formatter, "{} (default)", self.key),
             Origin::File(path) => write!(formatter, "{} in {}", self.key, path.display()),
             Origin::Environment { variable } => write!(formatter, "{} from {variable}", self.key),
+            Origin::CommandLine { flag } => write!(formatter, "{} from {flag}", self.key),
         }
     }
 }
@@ -1141,6 +1161,26 @@ mod tests {
             .iter()
             .map(|(name, value)| (name.to_string(), value.to_string()));
         Config::from_sources(file.as_ref(), variables)
+    }
+
+    #[test]
+    fn the_database_url_flag_wins_and_is_named_when_wrong() {
+        let config = load(None, &[("MOBMATCH_DATABASE_URL", "sqlite://from-env.db")]).unwrap();
+        let config = config
+            .with_database_url("postgres://mobmatch@db/mobmatch")
+            .unwrap();
+        assert_eq!(
+            config.database_url.as_str(),
+            "postgres://mobmatch@db/mobmatch"
+        );
+        let error = Config::default()
+            .with_database_url("mysql://x")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with("database_url from --database-url: \"mysql://x\""),
+            "{error}"
+        );
     }
 
     fn error_message(file_text: Option<&str>, variables: &[(&str, &str)]) -> String {

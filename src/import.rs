@@ -1,15 +1,20 @@
-//! CSV imports of mobilities and population figures (FORMS.md "CSV imports"). Reading a
-//! file into domain values is pure; `import_*` write the good rows to the store in
-//! batches, so a bad row never stops the good ones.
+//! CSV imports of mobilities and population figures (FORMS.md "CSV imports"). Reading
+//! rows into domain values is pure (`read_*_rows`); `import_*` write the good rows to the
+//! store in batches, so a bad row never stops the good ones.
 
 use std::collections::HashMap;
 use std::io::Read;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::domain::{InvalidValue, MobilityDetails, Population, Region};
 use crate::forms::{FieldError, FieldKey, FieldSet, parse_mobility_report};
+use crate::store::{MobilityImport, PopulationWrite, Store, StoreError};
 
 /// A row that could not be imported, with every problem found in it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -35,10 +40,163 @@ pub enum ImportError {
         missing: String,
         expected: &'static str,
     },
-    #[error("cannot read the CSV file: {0}; save it as CSV (UTF-8) and try again")]
+    #[error("cannot read the CSV file; save it as CSV (UTF-8) and try again")]
     Csv(#[from] csv::Error),
-    #[error("cannot read the file: {0}")]
+    #[error("cannot read {path}; check the path and that the file is readable")]
+    Open {
+        path: String,
+        #[source]
+        cause: std::io::Error,
+    },
+    #[error("cannot read the file")]
     Read(#[from] std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an import did, row by row, for people and scripts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub file: String,
+    /// Rows read, not counting the header and blank lines.
+    pub rows: u64,
+    /// New records.
+    pub imported: u64,
+    /// Records that an earlier import created and this one changed (for population
+    /// figures: replaced).
+    pub updated: u64,
+    /// Rows that an earlier import already stored as they are.
+    pub unchanged: u64,
+    pub rejected: u64,
+    pub errors: Vec<RowError>,
+}
+
+/// Rows are written in transactions of this many, so a huge file neither holds one
+/// giant transaction nor pays a commit per row. Re-running after a failure is safe:
+/// mobilities are found again by their import key, population figures are replaced.
+const ROWS_PER_TRANSACTION: usize = 1000;
+
+pub async fn import_mobilities(
+    store: &Store,
+    path: &Path,
+    now: DateTime<Utc>,
+    show_progress: bool,
+) -> Result<ImportReport, ImportError> {
+    let bytes = read_file(path)?;
+    let progress = progress_bar(&bytes, show_progress);
+    let mut report = ImportReport::new(path);
+    let mut rows = read_mobility_rows(bytes.as_slice())?.peekable();
+    while rows.peek().is_some() {
+        let mut transaction = store.begin().await?;
+        for row in rows.by_ref().take(ROWS_PER_TRANSACTION) {
+            progress.inc(1);
+            report.rows += 1;
+            let row = match row {
+                Ok(row) => row,
+                Err(error) => {
+                    report.reject(error);
+                    continue;
+                }
+            };
+            if let Some(introduction) = row.details.introduction
+                && !transaction.introduction_exists(introduction).await?
+            {
+                report.reject(RowError {
+                    line: row.line,
+                    errors: vec![FieldError {
+                        field: FieldKey::Introduction.key(),
+                        value: introduction.to_string(),
+                        message: "no introduction has this reference; check it, or leave the column empty".to_owned(),
+                    }],
+                });
+                continue;
+            }
+            match transaction
+                .import_mobility(&row.details, &row.import_key, now)
+                .await?
+            {
+                MobilityImport::Inserted(_) => report.imported += 1,
+                MobilityImport::Updated(_) => report.updated += 1,
+                MobilityImport::Unchanged(_) => report.unchanged += 1,
+            }
+        }
+        transaction.commit().await?;
+    }
+    progress.finish_and_clear();
+    Ok(report)
+}
+
+pub async fn import_population(
+    store: &Store,
+    path: &Path,
+    now: DateTime<Utc>,
+    show_progress: bool,
+) -> Result<ImportReport, ImportError> {
+    let bytes = read_file(path)?;
+    let progress = progress_bar(&bytes, show_progress);
+    let mut report = ImportReport::new(path);
+    let mut rows = read_population_rows(bytes.as_slice())?.peekable();
+    while rows.peek().is_some() {
+        let mut transaction = store.begin().await?;
+        for row in rows.by_ref().take(ROWS_PER_TRANSACTION) {
+            progress.inc(1);
+            report.rows += 1;
+            match row {
+                Ok(row) => match transaction.upsert_population(&row.population, now).await? {
+                    PopulationWrite::Inserted => report.imported += 1,
+                    PopulationWrite::Replaced => report.updated += 1,
+                },
+                Err(error) => report.reject(error),
+            }
+        }
+        transaction.commit().await?;
+    }
+    progress.finish_and_clear();
+    Ok(report)
+}
+
+impl ImportReport {
+    fn new(path: &Path) -> ImportReport {
+        ImportReport {
+            file: path.display().to_string(),
+            rows: 0,
+            imported: 0,
+            updated: 0,
+            unchanged: 0,
+            rejected: 0,
+            errors: Vec::new(),
+        }
+    }
+
+    fn reject(&mut self, error: RowError) {
+        self.rejected += 1;
+        self.errors.push(error);
+    }
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, ImportError> {
+    std::fs::read(path).map_err(|cause| ImportError::Open {
+        path: path.display().to_string(),
+        cause,
+    })
+}
+
+/// A bar on the terminal, counted in data lines; hidden when output is not a terminal.
+fn progress_bar(bytes: &[u8], show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let lines = bytes
+        .iter()
+        .filter(|&&byte| byte == b'\n')
+        .count()
+        .saturating_sub(1);
+    let bar = ProgressBar::new(lines as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} rows, {per_sec}, {eta} left")
+            .expect("the progress template is valid"),
+    );
+    bar
 }
 
 /// A mobility read from one CSV row, with the row's stable identity: the same mobility

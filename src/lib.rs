@@ -2,6 +2,7 @@
 //! mobmatch: the mobility matchmaking daemon of EARLALL's skills partnership.
 //! See ARCHITECTURE.md for the map of this crate.
 
+pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod forms;

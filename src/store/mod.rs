@@ -12,7 +12,8 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::Connection;
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 
 /// Expands `$body` once per backend with `$executor` bound to that backend's pool or
@@ -36,8 +37,8 @@ mod writes;
 pub use error::StoreError;
 pub use records::{
     InboundError, InboundMessage, InboundMessageId, IntroductionFilter, MobilityFilter,
-    NewInboundMessage, NewIntroduction, NewOutboxMessage, NewRound, OrganisationId, OutboxMessage,
-    OutboxMessageId, OutboxStatus, PopulationWrite, SubmissionFilter,
+    MobilityImport, NewInboundMessage, NewIntroduction, NewOutboxMessage, NewRound, OrganisationId,
+    OutboxMessage, OutboxMessageId, OutboxStatus, PopulationWrite, SubmissionFilter,
 };
 pub use writes::Tx;
 
@@ -97,8 +98,17 @@ impl Store {
             SQLITE_MIGRATIONS.run(&pool).await?;
             Pool::Sqlite(pool)
         } else if database_url.starts_with("postgres:") || database_url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(database_url).map_err(connect_error)?;
+            // The pool retries a failed connection until its timeout and then reports only
+            // that it timed out; one plain connection first gives the real reason.
+            PgConnection::connect_with(&options)
+                .await
+                .map_err(connect_error)?
+                .close()
+                .await
+                .map_err(connect_error)?;
             let pool = PgPoolOptions::new()
-                .connect(database_url)
+                .connect_with(options)
                 .await
                 .map_err(connect_error)?;
             POSTGRES_MIGRATIONS.run(&pool).await?;

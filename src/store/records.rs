@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
-    EmailAddress, IntroductionStatus, InvalidValue, MobilityStatus, Role, RoundId, SubmissionId,
-    SubmissionStatus,
+    EmailAddress, IntroductionStatus, InvalidValue, MobilityId, MobilityStatus, Role, RoundId,
+    SubmissionId, SubmissionStatus,
 };
 
 macro_rules! row_id {
@@ -195,4 +195,12 @@ pub struct IntroductionFilter {
 pub enum PopulationWrite {
     Inserted,
     Replaced,
+}
+
+/// What importing a mobility row did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MobilityImport {
+    Inserted(MobilityId),
+    Updated(MobilityId),
+    Unchanged(MobilityId),
 }

@@ -6,13 +6,13 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use super::records::{
-    InboundMessageId, NewInboundMessage, NewIntroduction, NewOutboxMessage, NewRound,
-    OrganisationId, OutboxMessageId, OutboxStatus, PopulationWrite,
+    InboundMessageId, MobilityImport, NewInboundMessage, NewIntroduction, NewOutboxMessage,
+    NewRound, OrganisationId, OutboxMessageId, OutboxStatus, PopulationWrite,
 };
-use super::rows::join_codes;
+use super::rows::{MOBILITY_COLUMNS, MobilityRow, join_codes};
 use crate::domain::{
-    IntroductionId, MobilityDetails, MobilityId, Organisation, Population, RoundId, Source,
-    SubmissionDetails, SubmissionId, SubmissionStatus,
+    IntroductionId, Mobility, MobilityDetails, MobilityId, Organisation, Population, RoundId,
+    Source, SubmissionDetails, SubmissionId, SubmissionStatus,
 };
 
 /// A transaction: nothing it writes is seen by others until `commit`, and dropping it
@@ -181,6 +181,77 @@ impl Tx {
             .await?
         });
         Ok(id.map(MobilityId::new))
+    }
+
+    /// Stores an imported mobility by its stable `import_key`: a new key inserts it, a
+    /// known key updates the mobility when the row changed (a planned mobility reported
+    /// again as completed) and leaves it alone otherwise.
+    pub async fn import_mobility(
+        &mut self,
+        details: &MobilityDetails,
+        import_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<MobilityImport, StoreError> {
+        let sql = format!("SELECT {MOBILITY_COLUMNS} FROM mobilities WHERE import_key = $1");
+        let existing: Option<MobilityRow> =
+            on_backend!(Transaction, &mut self.transaction, |transaction| {
+                sqlx::query_as(&sql)
+                    .bind(import_key)
+                    .fetch_optional(&mut **transaction)
+                    .await?
+            });
+        let Some(existing) = existing.map(Mobility::try_from).transpose()? else {
+            let id = self
+                .insert_mobility(details, Source::Import, Some(import_key), now)
+                .await?
+                .expect("no mobility holds this import key inside this transaction");
+            return Ok(MobilityImport::Inserted(id));
+        };
+        if existing.details == *details {
+            return Ok(MobilityImport::Unchanged(existing.id));
+        }
+        on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query(
+                "UPDATE mobilities SET sending_organisation = $1, sending_region = $2, \
+                 receiving_organisation = $3, receiving_region = $4, receiving_country = $5, \
+                 mobility_type = $6, participants = $7, fewer_opportunities = $8, \
+                 start_date = $9, end_date = $10, status = $11, introduction_id = $12, \
+                 updated_at = $13 WHERE id = $14",
+            )
+            .bind(&details.sending_organisation)
+            .bind(details.sending_region.code())
+            .bind(&details.receiving_organisation)
+            .bind(
+                details
+                    .destination
+                    .nuts_region()
+                    .map(|region| region.code()),
+            )
+            .bind(details.destination.country().code())
+            .bind(details.mobility_type.value())
+            .bind(i64::from(details.participants))
+            .bind(i64::from(details.fewer_opportunities))
+            .bind(details.dates.start())
+            .bind(details.dates.end())
+            .bind(details.status.value())
+            .bind(details.introduction.map(IntroductionId::get))
+            .bind(now)
+            .bind(existing.id.get())
+            .execute(&mut **transaction)
+            .await?;
+        });
+        Ok(MobilityImport::Updated(existing.id))
+    }
+
+    /// Whether an introduction exists, so that a reported mobility can refer to it.
+    pub async fn introduction_exists(&mut self, id: IntroductionId) -> Result<bool, StoreError> {
+        let found: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar("SELECT id FROM introductions WHERE id = $1")
+                .bind(id.get())
+                .fetch_optional(&mut **transaction)
+                .await?
+        });
+        Ok(found.is_some())
     }
 
     /// Stores the population of a region in a year, replacing an earlier figure.

@@ -3,5 +3,6 @@
 #[macro_use]
 mod support;
 
+mod cli;
 mod forms;
 mod store;

@@ -1,0 +1,490 @@
+//! The command line (DESIGN.md section 7): argument parsing with clap, and one function
+//! per command that opens the store, does the work and prints the result for people or,
+//! with `--json`, for scripts.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use clap::{Parser, Subcommand, ValueEnum};
+use serde::Serialize;
+
+use crate::config::{Config, WriteOutcome, write_example_config};
+use crate::domain::{
+    Answer, Introduction, IntroductionStatus, Mobility, MobilityStatus, Role, SideAnswer,
+    Submission, SubmissionStatus,
+};
+use crate::import::{self, ImportReport};
+use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mobmatch",
+    version,
+    about = "Mobility matchmaking for EARLALL's skills partnership"
+)]
+pub struct Cli {
+    /// The configuration file (default: mobmatch.toml in the working directory, if any).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The database, overriding the configuration: sqlite://FILE or postgres://…
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write mobmatch.toml (if absent) with a fresh secret; create and migrate the database.
+    Init,
+    /// Apply pending database migrations.
+    Migrate,
+    /// List submissions (offers and requests).
+    Submissions {
+        #[arg(long, value_parser = parse_submission_status)]
+        status: Option<SubmissionStatus>,
+        #[arg(long, value_parser = parse_role)]
+        role: Option<Role>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List introductions made by matching rounds.
+    Introductions {
+        #[arg(long, value_parser = parse_introduction_status)]
+        status: Option<IntroductionStatus>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List recorded mobilities.
+    Mobilities {
+        #[arg(long, value_parser = parse_mobility_status)]
+        status: Option<MobilityStatus>,
+        /// Only mobilities starting in this year.
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import mobilities or population figures from a CSV file.
+    Import {
+        what: ImportKind,
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ImportKind {
+    Mobilities,
+    Population,
+}
+
+/// How a command ended, for the process exit code (0 success, 1 failure).
+pub enum Outcome {
+    Success,
+    /// The command ran, but some input was rejected (as reported).
+    Rejections,
+}
+
+pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
+    let store = Store::connect(config.database_url.as_str()).await?;
+    let outcome = match command {
+        Command::Init => {
+            println!("Database {} is ready.", config.database_url);
+            Outcome::Success
+        }
+        Command::Migrate => {
+            println!("Database {} is up to date.", config.database_url);
+            Outcome::Success
+        }
+        Command::Submissions { status, role, json } => {
+            let submissions = store
+                .submissions(&SubmissionFilter { status, role })
+                .await?;
+            print_listing(json, submissions.iter().map(SubmissionView::from))?;
+            Outcome::Success
+        }
+        Command::Introductions { status, json } => {
+            let introductions = store.introductions(&IntroductionFilter { status }).await?;
+            print_listing(json, introductions.iter().map(IntroductionView::from))?;
+            Outcome::Success
+        }
+        Command::Mobilities { status, year, json } => {
+            let mobilities = store.mobilities(&MobilityFilter { status, year }).await?;
+            print_listing(json, mobilities.iter().map(MobilityView::from))?;
+            Outcome::Success
+        }
+        Command::Import { what, file, json } => {
+            let show_progress = !json && std::io::stderr().is_terminal();
+            let report = match what {
+                ImportKind::Mobilities => {
+                    import::import_mobilities(&store, &file, Utc::now(), show_progress).await?
+                }
+                ImportKind::Population => {
+                    import::import_population(&store, &file, Utc::now(), show_progress).await?
+                }
+            };
+            print_import_report(what, &report, json)?;
+            if report.rejected > 0 {
+                Outcome::Rejections
+            } else {
+                Outcome::Success
+            }
+        }
+    };
+    store.close().await;
+    Ok(outcome)
+}
+
+/// Writes `mobmatch.toml` (or the `--config` path) unless it exists, and says which.
+pub fn write_config_if_absent(path: &std::path::Path) -> anyhow::Result<()> {
+    match write_example_config(path)? {
+        WriteOutcome::Written => println!("Wrote {} with a fresh secret.", path.display()),
+        WriteOutcome::AlreadyExists => {
+            println!("{} already exists; left unchanged.", path.display())
+        }
+    }
+    Ok(())
+}
+
+fn print_import_report(what: ImportKind, report: &ImportReport, json: bool) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut stdout, report)?;
+        writeln!(stdout)?;
+        return Ok(());
+    }
+    for error in &report.errors {
+        eprintln!("{}: {error}", report.file);
+    }
+    let updated = match what {
+        ImportKind::Mobilities => "updated",
+        ImportKind::Population => "replaced an earlier figure",
+    };
+    let counts = [
+        (report.imported, "imported"),
+        (report.updated, updated),
+        (report.unchanged, "already imported"),
+        (report.rejected, "rejected"),
+    ];
+    let counts: Vec<String> = counts
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, label)| format!("{count} {label}"))
+        .collect();
+    if counts.is_empty() {
+        writeln!(stdout, "{}: no rows to import.", report.file)?;
+    } else {
+        let counts = counts.join(", ");
+        writeln!(
+            stdout,
+            "{}: {} rows read; {counts}.",
+            report.file, report.rows
+        )?;
+    }
+    Ok(())
+}
+
+/// Prints one JSON object per line, or a table with a header for people.
+fn print_listing<V: Serialize + TableRow>(
+    json: bool,
+    rows: impl Iterator<Item = V>,
+) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        for row in rows {
+            serde_json::to_writer(&mut stdout, &row)?;
+            writeln!(stdout)?;
+        }
+        return Ok(());
+    }
+    let cells: Vec<Vec<String>> = rows.map(|row| row.cells()).collect();
+    if cells.is_empty() {
+        writeln!(stdout, "(none)")?;
+        return Ok(());
+    }
+    let mut widths: Vec<usize> = V::HEADER
+        .iter()
+        .map(|title| title.chars().count())
+        .collect();
+    for row in &cells {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let header: Vec<String> = V::HEADER.iter().map(|title| (*title).to_owned()).collect();
+    for row in std::iter::once(&header).chain(&cells) {
+        let line: Vec<String> = row
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:width$}"))
+            .collect();
+        writeln!(stdout, "{}", line.join("  ").trim_end())?;
+    }
+    Ok(())
+}
+
+trait TableRow {
+    const HEADER: &'static [&'static str];
+    fn cells(&self) -> Vec<String>;
+}
+
+/// A submission with the field names of DESIGN.md section 7.
+#[derive(Serialize)]
+struct SubmissionView<'a> {
+    reference: String,
+    status: &'static str,
+    role: &'static str,
+    organisation: &'a str,
+    contact_name: &'a str,
+    contact_email: &'a str,
+    region: &'static str,
+    region_name: &'static str,
+    country: &'static str,
+    mobility_type: &'static str,
+    fields: Vec<&'static str>,
+    participants: u32,
+    fewer_opportunities: u32,
+    inclusion_support: bool,
+    earliest_start: NaiveDate,
+    latest_end: NaiveDate,
+    min_days: u32,
+    max_days: u32,
+    languages: Vec<&'static str>,
+    partner_countries: Vec<&'static str>,
+    notes: &'a str,
+    source: &'static str,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl<'a> From<&'a Submission> for SubmissionView<'a> {
+    fn from(submission: &'a Submission) -> Self {
+        let details = &submission.details;
+        let organisation = &details.organisation;
+        SubmissionView {
+            reference: submission.id.to_string(),
+            status: submission.status.value(),
+            role: details.role.value(),
+            organisation: &organisation.name,
+            contact_name: &organisation.contact_name,
+            contact_email: organisation.contact_email.as_str(),
+            region: organisation.region.code(),
+            region_name: organisation.region.name(),
+            country: organisation.region.country().code(),
+            mobility_type: details.mobility_type.value(),
+            fields: details.fields.iter().map(|field| field.code()).collect(),
+            participants: details.participants,
+            fewer_opportunities: details.fewer_opportunities,
+            inclusion_support: details.inclusion_support,
+            earliest_start: details.window.start(),
+            latest_end: details.window.end(),
+            min_days: details.duration.min_days(),
+            max_days: details.duration.max_days(),
+            languages: details
+                .languages
+                .iter()
+                .map(|language| language.code())
+                .collect(),
+            partner_countries: details
+                .partner_countries
+                .iter()
+                .map(|country| country.code())
+                .collect(),
+            notes: &details.notes,
+            source: submission.source.value(),
+            created_at: submission.created_at,
+            updated_at: submission.updated_at,
+        }
+    }
+}
+
+impl TableRow for SubmissionView<'_> {
+    const HEADER: &'static [&'static str] = &[
+        "REF",
+        "STATUS",
+        "ROLE",
+        "TYPE",
+        "ORGANISATION",
+        "REGION",
+        "WINDOW",
+        "DAYS",
+        "PEOPLE",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.reference.clone(),
+            self.status.to_owned(),
+            self.role.to_owned(),
+            self.mobility_type.to_owned(),
+            self.organisation.to_owned(),
+            self.region.to_owned(),
+            format!("{} – {}", self.earliest_start, self.latest_end),
+            if self.min_days == self.max_days {
+                self.min_days.to_string()
+            } else {
+                format!("{}-{}", self.min_days, self.max_days)
+            },
+            self.participants.to_string(),
+        ]
+    }
+}
+
+#[derive(Serialize)]
+struct MobilityView<'a> {
+    reference: String,
+    status: &'static str,
+    sending_organisation: &'a str,
+    sending_region: &'static str,
+    receiving_organisation: &'a str,
+    receiving_region: Option<&'static str>,
+    receiving_country: &'static str,
+    mobility_type: &'static str,
+    erasmus_activity_code: Option<&'static str>,
+    participants: u32,
+    fewer_opportunities: u32,
+    start_date: NaiveDate,
+    end_date: NaiveDate,
+    days: u32,
+    introduction: Option<String>,
+    source: &'static str,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl<'a> From<&'a Mobility> for MobilityView<'a> {
+    fn from(mobility: &'a Mobility) -> Self {
+        let details = &mobility.details;
+        MobilityView {
+            reference: mobility.id.to_string(),
+            status: details.status.value(),
+            sending_organisation: &details.sending_organisation,
+            sending_region: details.sending_region.code(),
+            receiving_organisation: &details.receiving_organisation,
+            receiving_region: details
+                .destination
+                .nuts_region()
+                .map(|region| region.code()),
+            receiving_country: details.destination.country().code(),
+            mobility_type: details.mobility_type.value(),
+            erasmus_activity_code: details.erasmus_activity_code(),
+            participants: details.participants,
+            fewer_opportunities: details.fewer_opportunities,
+            start_date: details.dates.start(),
+            end_date: details.dates.end(),
+            days: details.dates.days(),
+            introduction: details.introduction.map(|id| id.to_string()),
+            source: mobility.source.value(),
+            created_at: mobility.created_at,
+            updated_at: mobility.updated_at,
+        }
+    }
+}
+
+impl TableRow for MobilityView<'_> {
+    const HEADER: &'static [&'static str] = &[
+        "REF",
+        "STATUS",
+        "TYPE",
+        "FROM",
+        "TO",
+        "START",
+        "END",
+        "PEOPLE",
+        "FEWER OPP.",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.reference.clone(),
+            self.status.to_owned(),
+            self.mobility_type.to_owned(),
+            format!("{} ({})", self.sending_organisation, self.sending_region),
+            format!(
+                "{} ({})",
+                self.receiving_organisation,
+                self.receiving_region.unwrap_or(self.receiving_country)
+            )
+            .trim_start()
+            .to_owned(),
+            self.start_date.to_string(),
+            self.end_date.to_string(),
+            self.participants.to_string(),
+            self.fewer_opportunities.to_string(),
+        ]
+    }
+}
+
+#[derive(Serialize)]
+struct IntroductionView<'a> {
+    reference: String,
+    round: String,
+    offer: String,
+    request: String,
+    score: f64,
+    reasons: &'a [String],
+    status: &'static str,
+    host_answer: Option<&'static str>,
+    host_answered_at: Option<DateTime<Utc>>,
+    sender_answer: Option<&'static str>,
+    sender_answered_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+impl<'a> From<&'a Introduction> for IntroductionView<'a> {
+    fn from(introduction: &'a Introduction) -> Self {
+        let answer = |side: Option<SideAnswer>| side.map(|side| side.answer).map(Answer::value);
+        let answered_at = |side: Option<SideAnswer>| side.map(|side| side.at);
+        IntroductionView {
+            reference: introduction.id.to_string(),
+            round: introduction.round.to_string(),
+            offer: introduction.offer.to_string(),
+            request: introduction.request.to_string(),
+            score: introduction.score,
+            reasons: &introduction.reasons,
+            status: introduction.status.value(),
+            host_answer: answer(introduction.host_answer),
+            host_answered_at: answered_at(introduction.host_answer),
+            sender_answer: answer(introduction.sender_answer),
+            sender_answered_at: answered_at(introduction.sender_answer),
+            created_at: introduction.created_at,
+        }
+    }
+}
+
+impl TableRow for IntroductionView<'_> {
+    const HEADER: &'static [&'static str] = &[
+        "REF", "STATUS", "OFFER", "REQUEST", "SCORE", "HOST", "SENDER",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.reference.clone(),
+            self.status.to_owned(),
+            self.offer.clone(),
+            self.request.clone(),
+            format!("{:.1}", self.score),
+            self.host_answer.unwrap_or("-").to_owned(),
+            self.sender_answer.unwrap_or("-").to_owned(),
+        ]
+    }
+}
+
+fn parse_submission_status(text: &str) -> Result<SubmissionStatus, String> {
+    SubmissionStatus::from_value(text).map_err(|error| error.to_string())
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::from_value(text).map_err(|error| error.to_string())
+}
+
+fn parse_introduction_status(text: &str) -> Result<IntroductionStatus, String> {
+    IntroductionStatus::from_value(text).map_err(|error| error.to_string())
+}
+
+fn parse_mobility_status(text: &str) -> Result<MobilityStatus, String> {
+    MobilityStatus::from_value(text).map_err(|error| error.to_string())
+}
