@@ -22,6 +22,7 @@ use cron::Schedule;
 use rand::Rng;
 
 use crate::domain::EmailAddress;
+use crate::store::url_without_password;
 
 /// The file read from the working directory when no `--config` is given.
 pub const DEFAULT_CONFIG_FILE: &str = "mobmatch.toml";
@@ -340,31 +341,17 @@ impl DatabaseUrl {
             ))
         }
     }
-
-    fn with_password_hidden(&self) -> String {
-        let Some((scheme, rest)) = self.0.split_once("://") else {
-            return self.0.clone();
-        };
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        let Some(at) = rest[..authority_end].rfind('@') else {
-            return self.0.clone();
-        };
-        match rest[..at].split_once(':') {
-            Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
-            None => self.0.clone(),
-        }
-    }
 }
 
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(formatter, "DatabaseUrl({})", self.with_password_hidden())
+        write!(formatter, "DatabaseUrl({})", url_without_password(&self.0))
     }
 }
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str(&self.with_password_hidden())
+        formatter.write_str(&url_without_password(&self.0))
     }
 }
 

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::{InvalidValue, MobilityDetails, Population, Region};
 use crate::forms::{FieldError, FieldKey, FieldSet, parse_mobility_report};
-use crate::store::{MobilityImport, PopulationWrite, Store, StoreError};
+use crate::store::{MobilityImport, PopulationWrite, Store, StoreError, Tx};
 
 /// A row that could not be imported, with every problem found in it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -83,47 +83,8 @@ pub async fn import_mobilities(
     show_progress: bool,
 ) -> Result<ImportReport, ImportError> {
     let bytes = read_file(path)?;
-    let progress = progress_bar(&bytes, show_progress);
-    let mut report = ImportReport::new(path);
-    let mut rows = read_mobility_rows(bytes.as_slice())?.peekable();
-    while rows.peek().is_some() {
-        let mut transaction = store.begin().await?;
-        for row in rows.by_ref().take(ROWS_PER_TRANSACTION) {
-            progress.inc(1);
-            report.rows += 1;
-            let row = match row {
-                Ok(row) => row,
-                Err(error) => {
-                    report.reject(error);
-                    continue;
-                }
-            };
-            if let Some(introduction) = row.details.introduction
-                && !transaction.introduction_exists(introduction).await?
-            {
-                report.reject(RowError {
-                    line: row.line,
-                    errors: vec![FieldError {
-                        field: FieldKey::Introduction.key(),
-                        value: introduction.to_string(),
-                        message: "no introduction has this reference; check it, or leave the column empty".to_owned(),
-                    }],
-                });
-                continue;
-            }
-            match transaction
-                .import_mobility(&row.details, &row.import_key, now)
-                .await?
-            {
-                MobilityImport::Inserted(_) => report.imported += 1,
-                MobilityImport::Updated(_) => report.updated += 1,
-                MobilityImport::Unchanged(_) => report.unchanged += 1,
-            }
-        }
-        transaction.commit().await?;
-    }
-    progress.finish_and_clear();
-    Ok(report)
+    let rows = read_mobility_rows(bytes.as_slice())?;
+    import_rows(store, path, &bytes, rows, now, show_progress).await
 }
 
 pub async fn import_population(
@@ -133,20 +94,91 @@ pub async fn import_population(
     show_progress: bool,
 ) -> Result<ImportReport, ImportError> {
     let bytes = read_file(path)?;
-    let progress = progress_bar(&bytes, show_progress);
+    let rows = read_population_rows(bytes.as_slice())?;
+    import_rows(store, path, &bytes, rows, now, show_progress).await
+}
+
+/// What writing one good row did.
+enum RowWrite {
+    Imported,
+    Updated,
+    Unchanged,
+    Rejected(RowError),
+}
+
+/// A row read from a CSV file that knows how to store itself.
+trait ImportRow {
+    async fn write(self, transaction: &mut Tx, now: DateTime<Utc>) -> Result<RowWrite, StoreError>;
+}
+
+impl ImportRow for MobilityRow {
+    async fn write(self, transaction: &mut Tx, now: DateTime<Utc>) -> Result<RowWrite, StoreError> {
+        if let Some(introduction) = self.details.introduction
+            && !transaction.introduction_exists(introduction).await?
+        {
+            return Ok(RowWrite::Rejected(RowError {
+                line: self.line,
+                errors: vec![FieldError {
+                    field: FieldKey::Introduction.key(),
+                    value: introduction.to_string(),
+                    message:
+                        "no introduction has this reference; check it, or leave the column empty"
+                            .to_owned(),
+                }],
+            }));
+        }
+        Ok(
+            match transaction
+                .import_mobility(&self.details, &self.import_key, now)
+                .await?
+            {
+                MobilityImport::Inserted(_) => RowWrite::Imported,
+                MobilityImport::Updated(_) => RowWrite::Updated,
+                MobilityImport::Unchanged(_) => RowWrite::Unchanged,
+            },
+        )
+    }
+}
+
+impl ImportRow for PopulationRow {
+    async fn write(self, transaction: &mut Tx, now: DateTime<Utc>) -> Result<RowWrite, StoreError> {
+        Ok(
+            match transaction.upsert_population(&self.population, now).await? {
+                PopulationWrite::Inserted => RowWrite::Imported,
+                PopulationWrite::Replaced => RowWrite::Updated,
+            },
+        )
+    }
+}
+
+async fn import_rows<R: ImportRow>(
+    store: &Store,
+    path: &Path,
+    bytes: &[u8],
+    rows: impl Iterator<Item = Result<R, RowError>>,
+    now: DateTime<Utc>,
+    show_progress: bool,
+) -> Result<ImportReport, ImportError> {
+    let progress = progress_bar(bytes, show_progress);
     let mut report = ImportReport::new(path);
-    let mut rows = read_population_rows(bytes.as_slice())?.peekable();
+    let mut rows = rows.peekable();
     while rows.peek().is_some() {
         let mut transaction = store.begin().await?;
         for row in rows.by_ref().take(ROWS_PER_TRANSACTION) {
             progress.inc(1);
             report.rows += 1;
-            match row {
-                Ok(row) => match transaction.upsert_population(&row.population, now).await? {
-                    PopulationWrite::Inserted => report.imported += 1,
-                    PopulationWrite::Replaced => report.updated += 1,
-                },
-                Err(error) => report.reject(error),
+            let written = match row {
+                Ok(row) => row.write(&mut transaction, now).await?,
+                Err(error) => RowWrite::Rejected(error),
+            };
+            match written {
+                RowWrite::Imported => report.imported += 1,
+                RowWrite::Updated => report.updated += 1,
+                RowWrite::Unchanged => report.unchanged += 1,
+                RowWrite::Rejected(error) => {
+                    report.rejected += 1;
+                    report.errors.push(error);
+                }
             }
         }
         transaction.commit().await?;
@@ -166,11 +198,6 @@ impl ImportReport {
             rejected: 0,
             errors: Vec::new(),
         }
-    }
-
-    fn reject(&mut self, error: RowError) {
-        self.rejected += 1;
-        self.errors.push(error);
     }
 }
 

@@ -63,7 +63,7 @@ impl StoreError {
 
 /// The URL with any password replaced by `***`, whether it is written in the user part
 /// (`postgres://user:secret@host/db`) or as a `password=` query parameter.
-pub(super) fn without_password(url: &str) -> String {
+pub fn url_without_password(url: &str) -> String {
     let (before_query, query) = match url.split_once('?') {
         Some((before_query, query)) => (before_query, Some(query)),
         None => (url, None),
@@ -106,21 +106,21 @@ mod tests {
     #[test]
     fn passwords_are_hidden_wherever_the_url_carries_them() {
         assert_eq!(
-            without_password("postgres://mobmatch:s3cr:et@db.example:5432/mobmatch"),
+            url_without_password("postgres://mobmatch:s3cr:et@db.example:5432/mobmatch"),
             "postgres://mobmatch:***@db.example:5432/mobmatch"
         );
         assert_eq!(
-            without_password(
+            url_without_password(
                 "postgres://db.example/mobmatch?user=a&password=s3cret&sslmode=require"
             ),
             "postgres://db.example/mobmatch?user=a&password=***&sslmode=require"
         );
         assert_eq!(
-            without_password("postgres://postgres@127.0.0.1/postgres"),
+            url_without_password("postgres://postgres@127.0.0.1/postgres"),
             "postgres://postgres@127.0.0.1/postgres"
         );
         assert_eq!(
-            without_password("sqlite://mobmatch.db"),
+            url_without_password("sqlite://mobmatch.db"),
             "sqlite://mobmatch.db"
         );
     }

@@ -34,7 +34,7 @@ mod records;
 mod rows;
 mod writes;
 
-pub use error::StoreError;
+pub use error::{StoreError, url_without_password};
 pub use records::{
     InboundError, InboundMessage, InboundMessageId, IntroductionFilter, MobilityFilter,
     MobilityImport, NewInboundMessage, NewIntroduction, NewOutboxMessage, NewRound, OrganisationId,
@@ -81,7 +81,7 @@ impl Store {
     /// and applies the migrations the database has not seen yet.
     pub async fn connect(database_url: &str) -> Result<Store, StoreError> {
         let connect_error = |source| StoreError::Connect {
-            url: error::without_password(database_url),
+            url: url_without_password(database_url),
             source,
         };
         let pool = if database_url.starts_with("sqlite:") {
@@ -115,7 +115,7 @@ impl Store {
             Pool::Postgres(pool)
         } else {
             return Err(StoreError::UnsupportedUrl {
-                url: error::without_password(database_url),
+                url: url_without_password(database_url),
             });
         };
         Ok(Store { pool })

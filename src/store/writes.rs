@@ -139,27 +139,46 @@ impl Tx {
         Ok(())
     }
 
-    /// Stores a mobility. Returns `None`, writing nothing, when a mobility with the same
-    /// `import_key` exists already: importing the same CSV row twice adds it once.
+    /// Stores a reported or planned mobility.
     pub async fn insert_mobility(
+        &mut self,
+        details: &MobilityDetails,
+        source: Source,
+        now: DateTime<Utc>,
+    ) -> Result<MobilityId, StoreError> {
+        self.write_mobility(details, source, None, now).await
+    }
+
+    /// Inserts a mobility, or updates the one that holds the same `import_key`.
+    async fn write_mobility(
         &mut self,
         details: &MobilityDetails,
         source: Source,
         import_key: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<Option<MobilityId>, StoreError> {
+    ) -> Result<MobilityId, StoreError> {
         let receiving_region = details
             .destination
             .nuts_region()
             .map(|region| region.code());
-        let id: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
+        let id: i64 = on_backend!(Transaction, &mut self.transaction, |transaction| {
             sqlx::query_scalar(
                 "INSERT INTO mobilities \
                  (sending_organisation, sending_region, receiving_organisation, receiving_region, \
                  receiving_country, mobility_type, participants, fewer_opportunities, start_date, \
                  end_date, status, introduction_id, source, import_key, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
-                 ON CONFLICT (import_key) DO NOTHING \
+                 ON CONFLICT (import_key) DO UPDATE SET \
+                 sending_organisation = excluded.sending_organisation, \
+                 sending_region = excluded.sending_region, \
+                 receiving_organisation = excluded.receiving_organisation, \
+                 receiving_region = excluded.receiving_region, \
+                 receiving_country = excluded.receiving_country, \
+                 mobility_type = excluded.mobility_type, participants = excluded.participants, \
+                 fewer_opportunities = excluded.fewer_opportunities, \
+                 start_date = excluded.start_date, end_date = excluded.end_date, \
+                 status = excluded.status, introduction_id = excluded.introduction_id, \
+                 updated_at = excluded.updated_at \
                  RETURNING id",
             )
             .bind(&details.sending_organisation)
@@ -177,10 +196,10 @@ impl Tx {
             .bind(source.value())
             .bind(import_key)
             .bind(now)
-            .fetch_optional(&mut **transaction)
+            .fetch_one(&mut **transaction)
             .await?
         });
-        Ok(id.map(MobilityId::new))
+        Ok(MobilityId::new(id))
     }
 
     /// Stores an imported mobility by its stable `import_key`: a new key inserts it, a
@@ -200,47 +219,21 @@ impl Tx {
                     .fetch_optional(&mut **transaction)
                     .await?
             });
-        let Some(existing) = existing.map(Mobility::try_from).transpose()? else {
-            let id = self
-                .insert_mobility(details, Source::Import, Some(import_key), now)
-                .await?
-                .expect("no mobility holds this import key inside this transaction");
-            return Ok(MobilityImport::Inserted(id));
-        };
-        if existing.details == *details {
+        let existing = existing.map(Mobility::try_from).transpose()?;
+        if let Some(existing) = existing
+            .as_ref()
+            .filter(|existing| existing.details == *details)
+        {
             return Ok(MobilityImport::Unchanged(existing.id));
         }
-        on_backend!(Transaction, &mut self.transaction, |transaction| {
-            sqlx::query(
-                "UPDATE mobilities SET sending_organisation = $1, sending_region = $2, \
-                 receiving_organisation = $3, receiving_region = $4, receiving_country = $5, \
-                 mobility_type = $6, participants = $7, fewer_opportunities = $8, \
-                 start_date = $9, end_date = $10, status = $11, introduction_id = $12, \
-                 updated_at = $13 WHERE id = $14",
-            )
-            .bind(&details.sending_organisation)
-            .bind(details.sending_region.code())
-            .bind(&details.receiving_organisation)
-            .bind(
-                details
-                    .destination
-                    .nuts_region()
-                    .map(|region| region.code()),
-            )
-            .bind(details.destination.country().code())
-            .bind(details.mobility_type.value())
-            .bind(i64::from(details.participants))
-            .bind(i64::from(details.fewer_opportunities))
-            .bind(details.dates.start())
-            .bind(details.dates.end())
-            .bind(details.status.value())
-            .bind(details.introduction.map(IntroductionId::get))
-            .bind(now)
-            .bind(existing.id.get())
-            .execute(&mut **transaction)
+        let id = self
+            .write_mobility(details, Source::Import, Some(import_key), now)
             .await?;
-        });
-        Ok(MobilityImport::Updated(existing.id))
+        Ok(if existing.is_some() {
+            MobilityImport::Updated(id)
+        } else {
+            MobilityImport::Inserted(id)
+        })
     }
 
     /// Whether an introduction exists, so that a reported mobility can refer to it.

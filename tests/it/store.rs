@@ -7,8 +7,9 @@ use mobmatch::domain::{
     Role, Source, Submission, SubmissionDetails, SubmissionId, SubmissionStatus,
 };
 use mobmatch::store::{
-    Backend, InboundError, IntroductionFilter, MobilityFilter, NewInboundMessage, NewIntroduction,
-    NewOutboxMessage, NewRound, OutboxStatus, PopulationWrite, Store, StoreError, SubmissionFilter,
+    Backend, InboundError, IntroductionFilter, MobilityFilter, MobilityImport, NewInboundMessage,
+    NewIntroduction, NewOutboxMessage, NewRound, OutboxStatus, PopulationWrite, Store, StoreError,
+    SubmissionFilter,
 };
 
 /// The injected clock: whole seconds, which both backends keep exactly.
@@ -325,23 +326,21 @@ on_both_backends!(a_mobility_reads_back_with_its_destination, |database| {
 
     let mut tx = store.begin().await.unwrap();
     let first = tx
-        .insert_mobility(&to_a_region, Source::Email, None, at(1, 10))
+        .insert_mobility(&to_a_region, Source::Email, at(1, 10))
         .await
-        .unwrap()
         .unwrap();
     let second = tx
-        .insert_mobility(&to_a_country, Source::Web, None, at(1, 11))
+        .insert_mobility(&to_a_country, Source::Web, at(1, 11))
         .await
-        .unwrap()
         .unwrap();
     let again = tx
-        .insert_mobility(&to_a_region, Source::Email, None, at(1, 12))
+        .insert_mobility(&to_a_region, Source::Email, at(1, 12))
         .await
         .unwrap();
     tx.commit().await.unwrap();
 
-    assert!(
-        again.is_some(),
+    assert_ne!(
+        again, first,
         "without an import key, the same mobility may be reported twice"
     );
     let mobilities = store.mobilities(&MobilityFilter::default()).await.unwrap();
@@ -361,39 +360,54 @@ on_both_backends!(a_mobility_reads_back_with_its_destination, |database| {
 });
 
 on_both_backends!(
-    an_imported_row_is_stored_once_however_often_it_is_imported,
+    an_imported_row_is_stored_once_and_updated_when_it_changes,
     |database| {
         let store = database.connect().await;
-        let row = mobility("2027-03-01", "2027-03-14", MobilityStatus::Completed);
+        let planned = mobility("2027-03-01", "2027-03-14", MobilityStatus::Planned);
+        let completed = MobilityDetails {
+            status: MobilityStatus::Completed,
+            ..planned.clone()
+        };
 
         let mut tx = store.begin().await.unwrap();
         let first = tx
-            .insert_mobility(&row, Source::Import, Some("mobilities.csv:7"), at(1, 10))
+            .import_mobility(&planned, "key-7", at(1, 10))
             .await
             .unwrap();
         tx.commit().await.unwrap();
         let mut tx = store.begin().await.unwrap();
-        let second = tx
-            .insert_mobility(&row, Source::Import, Some("mobilities.csv:7"), at(2, 10))
+        let again = tx
+            .import_mobility(&planned, "key-7", at(2, 10))
+            .await
+            .unwrap();
+        let changed = tx
+            .import_mobility(&completed, "key-7", at(2, 11))
             .await
             .unwrap();
         let other_row = tx
-            .insert_mobility(&row, Source::Import, Some("mobilities.csv:8"), at(2, 10))
+            .import_mobility(&planned, "key-8", at(2, 12))
             .await
             .unwrap();
         tx.commit().await.unwrap();
 
-        assert!(first.is_some());
-        assert_eq!(second, None);
-        assert!(other_row.is_some());
+        let MobilityImport::Inserted(first_id) = first else {
+            panic!("the first import inserts: {first:?}");
+        };
+        assert_eq!(again, MobilityImport::Unchanged(first_id));
+        assert_eq!(changed, MobilityImport::Updated(first_id));
+        assert!(matches!(other_row, MobilityImport::Inserted(id) if id != first_id));
+        let stored = store.mobilities(&MobilityFilter::default()).await.unwrap();
+        assert_eq!(stored.len(), 2);
+        let updated = stored
+            .iter()
+            .find(|mobility| mobility.id == first_id)
+            .unwrap();
+        assert_eq!(updated.details, completed);
         assert_eq!(
-            store
-                .mobilities(&MobilityFilter::default())
-                .await
-                .unwrap()
-                .len(),
-            2
+            (updated.created_at, updated.updated_at),
+            (at(1, 10), at(2, 11))
         );
+        assert_eq!(updated.source, Source::Import);
     }
 );
 
@@ -408,7 +422,7 @@ on_both_backends!(
             mobility("2027-12-31", "2028-01-10", MobilityStatus::Planned),
             mobility("2028-01-01", "2028-01-10", MobilityStatus::Cancelled),
         ] {
-            tx.insert_mobility(&details, Source::Web, None, at(1, 10))
+            tx.insert_mobility(&details, Source::Web, at(1, 10))
                 .await
                 .unwrap();
         }
