@@ -11,11 +11,13 @@ use serde::Serialize;
 
 use crate::config::{Config, WriteOutcome, write_example_config};
 use crate::domain::{
-    Answer, Introduction, IntroductionStatus, Mobility, MobilityStatus, Role, SideAnswer,
+    Answer, Introduction, IntroductionStatus, Mobility, MobilityStatus, Role, SideAnswer, Source,
     Submission, SubmissionStatus,
 };
 use crate::import::{self, ImportReport};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
+use crate::synth::synthetic_submissions;
+use indicatif::ProgressBar;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -63,6 +65,17 @@ pub enum Command {
         /// Only mobilities starting in this year.
         #[arg(long)]
         year: Option<i32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add synthetic open submissions to the database, for load tests and benchmarks.
+    Synth {
+        #[arg(long)]
+        offers: usize,
+        #[arg(long)]
+        requests: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
         #[arg(long)]
         json: bool,
     },
@@ -116,6 +129,25 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             print_listing(json, mobilities.iter().map(MobilityView::from))?;
             Outcome::Success
         }
+        Command::Synth {
+            offers,
+            requests,
+            seed,
+            json,
+        } => {
+            let written = write_synthetic_submissions(&store, offers, requests, seed).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "offers": offers, "requests": requests, "seed": seed, "written": written })
+                );
+            } else {
+                println!(
+                    "Added {offers} offers and {requests} requests (seed {seed}) as open submissions."
+                );
+            }
+            Outcome::Success
+        }
         Command::Import { what, file, json } => {
             let show_progress = !json && std::io::stderr().is_terminal();
             let report = match what {
@@ -136,6 +168,33 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
     };
     store.close().await;
     Ok(outcome)
+}
+
+async fn write_synthetic_submissions(
+    store: &Store,
+    offers: usize,
+    requests: usize,
+    seed: u64,
+) -> anyhow::Result<usize> {
+    let now = Utc::now();
+    let submissions = synthetic_submissions(offers, requests, seed, now.date_naive());
+    let progress = if std::io::stderr().is_terminal() {
+        ProgressBar::new(submissions.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    for batch in submissions.chunks(1000) {
+        let mut transaction = store.begin().await?;
+        for submission in batch {
+            transaction
+                .insert_submission(submission, SubmissionStatus::Open, Source::Import, now)
+                .await?;
+        }
+        transaction.commit().await?;
+        progress.inc(batch.len() as u64);
+    }
+    progress.finish_and_clear();
+    Ok(submissions.len())
 }
 
 /// Writes `mobmatch.toml` (or the `--config` path) unless it exists, and says which.

@@ -8,3 +8,4 @@ pub mod domain;
 pub mod forms;
 pub mod import;
 pub mod store;
+pub mod synth;

@@ -36,9 +36,23 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli.command, &config)) {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Rejections) => ExitCode::FAILURE,
+        // A listing piped into `head` ends when `head` has read enough.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("mobmatch: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    let kind = error
+        .downcast_ref::<std::io::Error>()
+        .map(std::io::Error::kind)
+        .or_else(|| {
+            error
+                .downcast_ref::<serde_json::Error>()
+                .and_then(serde_json::Error::io_error_kind)
+        });
+    kind == Some(std::io::ErrorKind::BrokenPipe)
 }

@@ -117,6 +117,14 @@ impl Region {
         ))
     }
 
+    /// Every NUTS 2 region, in the order of the NUTS table (country by country).
+    pub fn all() -> impl Iterator<Item = Region> {
+        NUTS.records
+            .iter()
+            .filter(|record| record.level == 2 && !record.code.ends_with("ZZ"))
+            .map(Region)
+    }
+
     /// The ISO 3166 country: NUTS writes Greece `EL` and the United Kingdom `UK`.
     pub fn country(&self) -> Country {
         Country::from_nuts_country(&self.0.nuts_country)
