@@ -445,9 +445,9 @@ impl<'a> Reader<'a> {
         });
     }
 
+    /// Every problem once: a field given twice is noticed each time it is read.
     fn finish(self) -> Result<(), Vec<FieldError>> {
-        let mut errors = self.errors;
-        errors.dedup();
+        let errors = dedup(self.errors);
         if errors.is_empty() {
             Ok(())
         } else {
