@@ -33,7 +33,7 @@ pub fn list_sources(arguments: &[String]) -> io::Result<Vec<MessageSource>> {
         let path = PathBuf::from(argument);
         if path.is_dir() {
             sources.extend(folder_messages(&path)?.into_iter().map(MessageSource::File));
-        } else if is_mbox(&path)? {
+        } else if is_mbox(&path) {
             sources.push(MessageSource::Mbox(path));
         } else {
             sources.push(MessageSource::File(path));
@@ -150,11 +150,13 @@ fn sorted_files(folder: &Path) -> io::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn is_mbox(path: &Path) -> io::Result<bool> {
+/// Whether the file starts like an mbox. A file that cannot be opened is not, and its
+/// error shows when it is read as a single message.
+fn is_mbox(path: &Path) -> bool {
     let mut start = [0u8; 5];
-    let mut file = std::fs::File::open(path)?;
-    let read = file.read(&mut start)?;
-    Ok(read == 5 && &start == b"From ")
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_exact(&mut start))
+        .is_ok_and(|()| &start == b"From ")
 }
 
 #[cfg(test)]
