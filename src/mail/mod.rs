@@ -8,6 +8,8 @@
 mod answers;
 mod classify;
 mod decode;
+#[cfg(test)]
+mod fuzz;
 mod imap;
 mod ingest;
 mod outbound;

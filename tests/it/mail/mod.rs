@@ -357,3 +357,53 @@ async fn send_writes_each_queued_answer_to_the_outbox_folder_once() {
         1
     );
 }
+
+#[test]
+fn ingest_json_prints_one_line_per_message_from_stdin_and_mbox() {
+    use std::io::Write;
+    let folder = tempfile::tempdir().unwrap();
+    let mbox = folder.path().join("archive.mbox");
+    let mut archive = b"From anna@school.example Mon Mar  2 09:00:00 2026\n".to_vec();
+    archive.extend(submission_email(
+        "mbox-1@school.example",
+        "anna@school.example",
+        "A",
+    ));
+    archive.extend(b"\nFrom carl@school.example Mon Mar  2 09:01:00 2026\nFrom: carl@school.example\nSubject: hi\nMessage-ID: <mbox-2@school.example>\n\nHow do I take part?\n");
+    std::fs::write(&mbox, archive).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mobmatch"))
+        .args(["ingest", "-", mbox.to_str().unwrap(), "--json"])
+        .current_dir(folder.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&submission_email(
+            "stdin-1@school.example",
+            "eva@school.example",
+            "E",
+        ))
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let outcomes: Vec<&str> = lines
+        .iter()
+        .map(|line| line["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["accepted", "accepted", "unrecognised"]);
+    assert_eq!(lines[0]["source"], "-");
+    assert_eq!(lines[0]["message_id"], "stdin-1@school.example");
+    assert_eq!(lines[0]["kind"], "submission");
+    assert_eq!(lines[0]["reference"], "S-1");
+    assert_eq!(lines[0]["errors"], serde_json::json!([]));
+    assert_eq!(lines[2]["kind"], Value::Null);
+}

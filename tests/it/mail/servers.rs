@@ -22,15 +22,11 @@ fn imap_port() -> u16 {
     environment("MOBMATCH_TEST_IMAP_PORT").parse().unwrap()
 }
 
-/// A fresh Dovecot user, added to its passwd-file (which Dovecot re-reads when it changes).
+/// A fresh Dovecot user, in a passwd-file of its own.
 fn new_imap_user() -> String {
-    use std::io::Write;
     let user = format!("test{:016x}", rand::random::<u64>());
-    let mut users = std::fs::OpenOptions::new()
-        .append(true)
-        .open(environment("MOBMATCH_TEST_IMAP_USERS"))
-        .unwrap();
-    writeln!(users, "{user}:{{PLAIN}}secret::::::").unwrap();
+    let users = PathBuf::from(environment("MOBMATCH_TEST_IMAP_USERS"));
+    std::fs::write(users.join(&user), format!("{user}:{{PLAIN}}secret::::::\n")).unwrap();
     user
 }
 
