@@ -290,25 +290,6 @@ struct HtmlBlock {
     lines: Vec<String>,
 }
 
-const SUBMISSION_FORM_KEYS: &[FieldKey] = &[
-    FieldKey::Role,
-    FieldKey::Organisation,
-    FieldKey::ContactName,
-    FieldKey::ContactEmail,
-    FieldKey::Region,
-    FieldKey::MobilityType,
-    FieldKey::Fields,
-    FieldKey::Participants,
-    FieldKey::FewerOpportunities,
-    FieldKey::InclusionSupport,
-    FieldKey::EarliestStart,
-    FieldKey::LatestEnd,
-    FieldKey::Duration,
-    FieldKey::Languages,
-    FieldKey::PartnerCountries,
-    FieldKey::Notes,
-];
-
 const REPORT_FORM_KEYS: &[FieldKey] = &[
     FieldKey::SendingOrganisation,
     FieldKey::SendingRegion,
@@ -324,6 +305,21 @@ const REPORT_FORM_KEYS: &[FieldKey] = &[
     FieldKey::Introduction,
 ];
 
+/// The fields of a form in their printed order; `FieldKey::ALL` lists the submission
+/// form's fields first, up to `Notes`.
+fn form_keys(form: FormKind) -> Vec<FieldKey> {
+    match form {
+        FormKind::Submission => {
+            let notes = FieldKey::ALL
+                .iter()
+                .position(|key| *key == FieldKey::Notes)
+                .expect("Notes is a field");
+            FieldKey::ALL[..=notes].to_vec()
+        }
+        FormKind::MobilityReport => REPORT_FORM_KEYS.to_vec(),
+    }
+}
+
 fn render(name: &str, context: minijinja::Value) -> String {
     ENVIRONMENT
         .get_template(name)
@@ -336,12 +332,14 @@ pub(super) fn render_form(
     form: FormKind,
     written: &[(FieldKey, String)],
 ) -> String {
-    let (name, keys) = match form {
-        FormKind::Submission => ("submission_form.txt", SUBMISSION_FORM_KEYS),
-        FormKind::MobilityReport => ("report_form.txt", REPORT_FORM_KEYS),
+    let name = match form {
+        FormKind::Submission => "submission_form.txt",
+        FormKind::MobilityReport => "report_form.txt",
     };
-    let mut values: BTreeMap<&str, String> =
-        keys.iter().map(|key| (key.key(), String::new())).collect();
+    let mut values: BTreeMap<&str, String> = form_keys(form)
+        .iter()
+        .map(|key| (key.key(), String::new()))
+        .collect();
     for (key, value) in written {
         if let Some(slot) = values.get_mut(key.key()) {
             *slot = value.clone();
@@ -449,15 +447,13 @@ mod tests {
     #[test]
     fn the_blank_forms_read_back_as_their_own_fields() {
         for language in FormLanguage::ALL {
-            for (form, keys) in [
-                (FormKind::Submission, SUBMISSION_FORM_KEYS),
-                (FormKind::MobilityReport, REPORT_FORM_KEYS),
-            ] {
+            for form in [FormKind::Submission, FormKind::MobilityReport] {
+                let keys = form_keys(form);
                 let filled: Vec<(FieldKey, String)> =
                     keys.iter().map(|key| (*key, "x".to_owned())).collect();
                 let text = render_form(*language, form, &filled);
                 let fields = FieldSet::from_text(&text);
-                for key in keys {
+                for key in &keys {
                     assert!(fields.contains(*key), "{language:?} {key:?} in\n{text}");
                 }
                 assert_eq!(fields.language(), Some(*language), "{text}");

@@ -82,9 +82,7 @@ impl Tx {
         now: DateTime<Utc>,
     ) -> Result<SubmissionId, StoreError> {
         let organisation_id = self.upsert_organisation(&details.organisation, now).await?;
-        let fields = join_codes(&details.fields, |field| field.code());
-        let languages = join_codes(&details.languages, |language| language.code());
-        let partner_countries = join_codes(&details.partner_countries, |country| country.code());
+        let codes = SubmissionCodes::of(details);
         let id: i64 = on_backend!(Transaction, &mut self.transaction, |transaction| {
             sqlx::query_scalar(
                 "INSERT INTO submissions \
@@ -94,20 +92,7 @@ impl Tx {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
                  RETURNING id",
             )
-            .bind(organisation_id.get())
-            .bind(details.role.value())
-            .bind(details.mobility_type.value())
-            .bind(&fields)
-            .bind(i64::from(details.participants))
-            .bind(i64::from(details.fewer_opportunities))
-            .bind(details.inclusion_support)
-            .bind(details.window.start())
-            .bind(details.window.end())
-            .bind(i64::from(details.duration.min_days()))
-            .bind(i64::from(details.duration.max_days()))
-            .bind(&languages)
-            .bind(&partner_countries)
-            .bind(&details.notes)
+            .bind_submission(organisation_id, details, &codes)
             .bind(status.value())
             .bind(source.value())
             .bind(now)
@@ -126,38 +111,22 @@ impl Tx {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let organisation_id = self.upsert_organisation(&details.organisation, now).await?;
-        let fields = join_codes(&details.fields, |field| field.code());
-        let languages = join_codes(&details.languages, |language| language.code());
-        let partner_countries = join_codes(&details.partner_countries, |country| country.code());
-        let changed = on_backend!(Transaction, &mut self.transaction, |transaction| {
-            sqlx::query(
+        let codes = SubmissionCodes::of(details);
+        let updated: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar(
                 "UPDATE submissions SET organisation_id = $1, role = $2, mobility_type = $3, \
                  fields = $4, participants = $5, fewer_opportunities = $6, inclusion_support = $7, \
                  earliest_start = $8, latest_end = $9, min_days = $10, max_days = $11, \
                  languages = $12, partner_countries = $13, notes = $14, updated_at = $15 \
-                 WHERE id = $16",
+                 WHERE id = $16 RETURNING id",
             )
-            .bind(organisation_id.get())
-            .bind(details.role.value())
-            .bind(details.mobility_type.value())
-            .bind(&fields)
-            .bind(i64::from(details.participants))
-            .bind(i64::from(details.fewer_opportunities))
-            .bind(details.inclusion_support)
-            .bind(details.window.start())
-            .bind(details.window.end())
-            .bind(i64::from(details.duration.min_days()))
-            .bind(i64::from(details.duration.max_days()))
-            .bind(&languages)
-            .bind(&partner_countries)
-            .bind(&details.notes)
+            .bind_submission(organisation_id, details, &codes)
             .bind(now)
             .bind(id.get())
-            .execute(&mut **transaction)
+            .fetch_optional(&mut **transaction)
             .await?
-            .rows_affected()
         });
-        if changed == 0 {
+        if updated.is_none() {
             return Err(StoreError::NotFound {
                 what: format!("submission {id}"),
             });
@@ -527,6 +496,67 @@ impl Tx {
                     introduction.offer, introduction.request
                 ),
             })
+    }
+}
+
+/// A submission's lists of codes as stored: space-separated.
+struct SubmissionCodes {
+    fields: String,
+    languages: String,
+    partner_countries: String,
+}
+
+impl SubmissionCodes {
+    fn of(details: &SubmissionDetails) -> SubmissionCodes {
+        SubmissionCodes {
+            fields: join_codes(&details.fields, |field| field.code()),
+            languages: join_codes(&details.languages, |language| language.code()),
+            partner_countries: join_codes(&details.partner_countries, |country| country.code()),
+        }
+    }
+}
+
+/// Binds a submission's fourteen columns in the order `insert_submission` and
+/// `update_submission` name them, from `organisation_id` to `notes`.
+trait BindSubmission<'q>: Sized {
+    fn bind_submission(
+        self,
+        organisation_id: OrganisationId,
+        details: &'q SubmissionDetails,
+        codes: &'q SubmissionCodes,
+    ) -> Self;
+}
+
+impl<'q, Db, Output> BindSubmission<'q>
+    for sqlx::query::QueryScalar<'q, Db, Output, <Db as sqlx::Database>::Arguments<'q>>
+where
+    Db: sqlx::Database,
+    i64: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+    bool: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+    &'q str: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+    &'q String: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+    chrono::NaiveDate: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+{
+    fn bind_submission(
+        self,
+        organisation_id: OrganisationId,
+        details: &'q SubmissionDetails,
+        codes: &'q SubmissionCodes,
+    ) -> Self {
+        self.bind(organisation_id.get())
+            .bind(details.role.value())
+            .bind(details.mobility_type.value())
+            .bind(&codes.fields)
+            .bind(i64::from(details.participants))
+            .bind(i64::from(details.fewer_opportunities))
+            .bind(details.inclusion_support)
+            .bind(details.window.start())
+            .bind(details.window.end())
+            .bind(i64::from(details.duration.min_days()))
+            .bind(i64::from(details.duration.max_days()))
+            .bind(&codes.languages)
+            .bind(&codes.partner_countries)
+            .bind(&details.notes)
     }
 }
 

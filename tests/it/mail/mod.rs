@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use mobmatch::config::OutboundTransport;
 use mobmatch::domain::{EmailAddress, SubmissionId, SubmissionStatus};
 use mobmatch::mail::token::{self, TokenSubject};
-use mobmatch::mail::{IngestReport, MailRules, Outcome, Transport, deliver_outbox, ingest_message};
+use mobmatch::mail::{
+    DeliveryReport, IngestReport, MailRules, Outcome, Transport, deliver_outbox, ingest_message,
+};
 use mobmatch::store::{OutboxStatus, Store};
 use serde_json::Value;
 
@@ -52,6 +54,21 @@ fn submission_email(message_id: &str, sender: &str, organisation: &str) -> Vec<u
          Earliest start: 2026-09-01\r\nLatest end: 2026-12-31\r\nDuration in days: 10\r\nLanguages: sv, en\r\n"
     )
     .into_bytes()
+}
+
+async fn send(store: &Store, transport: &Transport, at: DateTime<Utc>) -> DeliveryReport {
+    let our_address = EmailAddress::parse("matchmaking@example.org").unwrap();
+    let hidden = indicatif::ProgressBar::hidden();
+    deliver_outbox(
+        store,
+        transport,
+        "Mobility Matchmaking",
+        &our_address,
+        at,
+        &hidden,
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::test]
@@ -323,29 +340,9 @@ async fn send_writes_each_queued_answer_to_the_outbox_folder_once() {
         None,
     )
     .unwrap();
-    let our_address = EmailAddress::parse("matchmaking@example.org").unwrap();
-    let hidden = indicatif::ProgressBar::hidden();
-    let report = deliver_outbox(
-        &store,
-        &transport,
-        "Mobility Matchmaking",
-        &our_address,
-        now(),
-        &hidden,
-    )
-    .await
-    .unwrap();
+    let report = send(&store, &transport, now()).await;
     assert_eq!(report.sent, 1);
-    let again = deliver_outbox(
-        &store,
-        &transport,
-        "Mobility Matchmaking",
-        &our_address,
-        now(),
-        &hidden,
-    )
-    .await
-    .unwrap();
+    let again = send(&store, &transport, now()).await;
     assert_eq!(again.sent, 0);
     let files: Vec<_> = std::fs::read_dir(folder.path()).unwrap().collect();
     assert_eq!(files.len(), 1);

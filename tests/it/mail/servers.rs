@@ -230,25 +230,11 @@ fn delivered_to(recipient: &str) -> usize {
         .count()
 }
 
-async fn send(store: &Store, at: DateTime<Utc>) -> mobmatch::mail::DeliveryReport {
-    let our_address = EmailAddress::parse("matchmaking@example.org").unwrap();
-    deliver_outbox(
-        store,
-        &smtp_transport(),
-        "Mobility Matchmaking",
-        &our_address,
-        at,
-        &indicatif::ProgressBar::hidden(),
-    )
-    .await
-    .unwrap()
-}
-
 on_both_backends!(smtp_delivers_with_starttls_and_auth, |database| {
     let store = database.connect().await;
     let recipient = format!("anna{:x}@school.example", rand::random::<u64>());
     queue(&store, &recipient).await;
-    let report = send(&store, now()).await;
+    let report = send(&store, &smtp_transport(), now()).await;
     assert_eq!(
         report.sent,
         1,
@@ -266,13 +252,22 @@ async fn smtp_retries_a_temporary_refusal_later_and_then_delivers() {
     let store = database.connect().await;
     let recipient = format!("tempfail{:x}@school.example", rand::random::<u64>());
     queue(&store, &recipient).await;
-    let first = send(&store, now()).await;
+    let first = send(&store, &smtp_transport(), now()).await;
     assert_eq!(first.retrying, 1, "{:?}", store.outbox(None).await.unwrap());
     let queued = &store.outbox(Some(OutboxStatus::Queued)).await.unwrap()[0];
     assert!(queued.last_answer.as_deref().unwrap().contains("451"));
     assert_eq!(queued.next_attempt_at, now() + chrono::Duration::minutes(1));
-    assert_eq!(send(&store, now()).await.sent, 0, "not due yet");
-    let later = send(&store, now() + chrono::Duration::minutes(1)).await;
+    assert_eq!(
+        send(&store, &smtp_transport(), now()).await.sent,
+        0,
+        "not due yet"
+    );
+    let later = send(
+        &store,
+        &smtp_transport(),
+        now() + chrono::Duration::minutes(1),
+    )
+    .await;
     assert_eq!(later.sent, 1);
     assert_eq!(delivered_to(&recipient), 1);
 }
@@ -283,7 +278,7 @@ async fn smtp_records_a_permanent_refusal_as_failed_with_the_answer() {
     let store = database.connect().await;
     let recipient = format!("reject{:x}@school.example", rand::random::<u64>());
     queue(&store, &recipient).await;
-    let report = send(&store, now()).await;
+    let report = send(&store, &smtp_transport(), now()).await;
     assert_eq!(report.failed, 1);
     let failed = &store.outbox(Some(OutboxStatus::Failed)).await.unwrap()[0];
     assert!(
@@ -292,7 +287,7 @@ async fn smtp_records_a_permanent_refusal_as_failed_with_the_answer() {
         failed.last_answer
     );
     assert_eq!(
-        send(&store, now() + chrono::Duration::days(1)).await,
+        send(&store, &smtp_transport(), now() + chrono::Duration::days(1)).await,
         Default::default()
     );
 }
