@@ -329,7 +329,11 @@ impl IngestTally {
                 .map(|(outcome, count)| format!("{count} {outcome}"))
                 .collect();
             let total: usize = self.counts.values().sum();
-            println!("Ingested {total} messages: {}.", counts.join(", "));
+            if total == 0 {
+                println!("No messages to ingest.");
+            } else {
+                println!("Ingested {total} messages: {}.", counts.join(", "));
+            }
         }
         Ok(Outcome::Success)
     }
