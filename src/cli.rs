@@ -9,15 +9,16 @@ use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use crate::config::{Config, WriteOutcome, write_example_config};
+use crate::config::{Config, InboundMailbox, WriteOutcome, write_example_config};
 use crate::domain::{
     Answer, Introduction, IntroductionStatus, Mobility, MobilityStatus, Role, SideAnswer, Source,
     Submission, SubmissionStatus,
 };
 use crate::import::{self, ImportReport};
+use crate::mail::{self, IngestReport, MailRules, Transport};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
 use crate::synth::synthetic_submissions;
-use indicatif::ProgressBar;
+use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -68,7 +69,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Add synthetic open submissions to the database, for load tests and benchmarks.
+    /// Add synthetic open submissions to the database, or with --maildir write them as
+    /// submission emails into a Maildir, for load tests and benchmarks.
     Synth {
         #[arg(long)]
         offers: usize,
@@ -76,6 +78,26 @@ pub enum Command {
         requests: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Write emails into this Maildir instead of submissions into the database.
+        #[arg(long, value_name = "DIR")]
+        maildir: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ingest .eml files, Maildir folders, mbox files, or one message on stdin (-).
+    Ingest {
+        #[arg(value_name = "PATH|-", default_value = "-")]
+        paths: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Fetch once from the configured mailbox (Maildir or IMAP) and ingest.
+    Fetch {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deliver the outbox now.
+    Send {
         #[arg(long)]
         json: bool,
     },
@@ -133,6 +155,106 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             offers,
             requests,
             seed,
+            maildir: Some(maildir),
+            json,
+        } => {
+            let submissions =
+                synthetic_submissions(offers, requests, seed, Utc::now().date_naive());
+            let progress = progress_bar(json, submissions.len() as u64);
+            let written = mail::write_synthetic_maildir(
+                &maildir,
+                &submissions,
+                config.mail.address.as_str(),
+                Utc::now(),
+                &progress,
+            )?;
+            progress.finish_and_clear();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "offers": offers, "requests": requests, "seed": seed, "written": written, "maildir": maildir })
+                );
+            } else {
+                println!(
+                    "Wrote {written} submission emails into {}.",
+                    maildir.display()
+                );
+            }
+            Outcome::Success
+        }
+        Command::Ingest { paths, json } => {
+            let sources = mail::list_sources(&paths)?;
+            let progress = progress_bar(json, sources.len() as u64);
+            let rules = MailRules::from_config(config);
+            let mut tally = IngestTally::default();
+            let mut printed = Ok(());
+            mail::ingest_sources(&store, &rules, &sources, &progress, |report| {
+                tally.add(&report);
+                if printed.is_ok() {
+                    printed = print_ingest_report(json, &report, &progress);
+                }
+            })
+            .await?;
+            progress.finish_and_clear();
+            printed?;
+            tally.finish(json)?
+        }
+        Command::Fetch { json } => {
+            let rules = MailRules::from_config(config);
+            let mut tally = IngestTally::default();
+            let mut printed = Ok(());
+            let hidden = ProgressBar::hidden();
+            let print = |report: IngestReport| {
+                tally.add(&report);
+                if printed.is_ok() {
+                    printed = print_ingest_report(json, &report, &hidden);
+                }
+            };
+            match &config.mail.inbound {
+                InboundMailbox::Maildir { path } => {
+                    mail::fetch_maildir(&store, &rules, path, print).await?
+                }
+                InboundMailbox::Imap(account) => {
+                    let extra_root = extra_root_certificate();
+                    mail::fetch_imap(&store, &rules, account, extra_root.as_deref(), print).await?
+                }
+            }
+            printed?;
+            tally.finish(json)?
+        }
+        Command::Send { json } => {
+            let extra_root = extra_root_certificate();
+            let transport = Transport::from_settings(&config.mail.outbound, extra_root.as_deref())?;
+            let progress = progress_bar(json, 0);
+            let report = mail::deliver_outbox(
+                &store,
+                &transport,
+                &config.mail.name,
+                &config.mail.address,
+                Utc::now(),
+                &progress,
+            )
+            .await?;
+            progress.finish_and_clear();
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "Sent {}, will retry {}, failed {}.",
+                    report.sent, report.retrying, report.failed
+                );
+            }
+            if report.failed > 0 {
+                Outcome::Rejections
+            } else {
+                Outcome::Success
+            }
+        }
+        Command::Synth {
+            offers,
+            requests,
+            seed,
+            maildir: None,
             json,
         } => {
             let written = write_synthetic_submissions(&store, offers, requests, seed).await?;
@@ -168,6 +290,81 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
     };
     store.close().await;
     Ok(outcome)
+}
+
+/// A progress bar on a terminal; nothing when output goes elsewhere or is JSON.
+fn progress_bar(json: bool, length: u64) -> ProgressBar {
+    if json || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let progress = ProgressBar::new(length);
+    progress.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} ETA {eta}")
+            .expect("the progress template is valid"),
+    );
+    progress
+}
+
+/// A private certificate authority to trust for IMAP and SMTP besides the public ones,
+/// named as OpenSSL names it.
+fn extra_root_certificate() -> Option<PathBuf> {
+    std::env::var_os("SSL_CERT_FILE").map(PathBuf::from)
+}
+
+#[derive(Default)]
+struct IngestTally {
+    counts: std::collections::BTreeMap<&'static str, usize>,
+}
+
+impl IngestTally {
+    fn add(&mut self, report: &IngestReport) {
+        *self.counts.entry(report.outcome.value()).or_default() += 1;
+    }
+
+    fn finish(&self, json: bool) -> anyhow::Result<Outcome> {
+        if !json {
+            let counts: Vec<String> = self
+                .counts
+                .iter()
+                .map(|(outcome, count)| format!("{count} {outcome}"))
+                .collect();
+            let total: usize = self.counts.values().sum();
+            if total == 0 {
+                println!("No messages to ingest.");
+            } else {
+                println!("Ingested {total} messages: {}.", counts.join(", "));
+            }
+        }
+        Ok(Outcome::Success)
+    }
+}
+
+fn print_ingest_report(
+    json: bool,
+    report: &IngestReport,
+    progress: &ProgressBar,
+) -> anyhow::Result<()> {
+    if json {
+        let line = serde_json::json!({
+            "source": report.source,
+            "message_id": report.message_id,
+            "outcome": report.outcome,
+            "kind": report.kind,
+            "reference": report.reference,
+            "errors": report.errors,
+        });
+        writeln!(std::io::stdout().lock(), "{line}")?;
+    } else if progress.is_hidden() {
+        let reference = report.reference.as_deref().unwrap_or("");
+        writeln!(
+            std::io::stdout().lock(),
+            "{}\t{}\t{}",
+            report.source,
+            report.outcome.value(),
+            reference
+        )?;
+    }
+    Ok(())
 }
 
 async fn write_synthetic_submissions(

@@ -36,9 +36,10 @@ mod writes;
 
 pub use error::{StoreError, url_without_password};
 pub use records::{
-    InboundError, InboundMessage, InboundMessageId, IntroductionFilter, MobilityFilter,
-    MobilityImport, NewInboundMessage, NewIntroduction, NewOutboxMessage, NewRound, OrganisationId,
-    OutboxMessage, OutboxMessageId, OutboxStatus, PopulationWrite, SubmissionFilter,
+    DeliveryAttempt, DeliveryResult, InboundError, InboundMessage, InboundMessageId,
+    IntroductionFilter, MobilityFilter, MobilityImport, NewInboundMessage, NewIntroduction,
+    NewOutboxMessage, NewRound, OrganisationId, OutboxMessage, OutboxMessageId, OutboxStatus,
+    PopulationWrite, SubmissionFilter,
 };
 pub use writes::Tx;
 

@@ -1,7 +1,7 @@
 //! The listings. Optional filters are written `($1 IS NULL OR column = $1)` so that each
 //! listing stays one SQL text for both backends.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
 use super::records::{
     InboundMessage, IntroductionFilter, MobilityFilter, OutboxMessage, OutboxStatus,
@@ -139,6 +139,27 @@ impl Store {
         let status = status.map(|status| status.value());
         let rows: Vec<OutboxRow> = on_backend!(Pool, &self.pool, |pool| {
             sqlx::query_as(&sql).bind(status).fetch_all(pool).await?
+        });
+        rows.into_iter().map(OutboxMessage::try_from).collect()
+    }
+
+    /// Queued outbox messages due at `now`, oldest first, at most `limit` of them.
+    pub async fn due_outbox(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<OutboxMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = $1 AND next_attempt_at <= $2 \
+             ORDER BY next_attempt_at, id LIMIT $3"
+        );
+        let rows: Vec<OutboxRow> = on_backend!(Pool, &self.pool, |pool| {
+            sqlx::query_as(&sql)
+                .bind(OutboxStatus::Queued.value())
+                .bind(now)
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?
         });
         rows.into_iter().map(OutboxMessage::try_from).collect()
     }

@@ -146,6 +146,24 @@ impl fmt::Display for OutboxStatus {
     }
 }
 
+/// What one delivery attempt of an outbox message came to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryAttempt {
+    pub at: DateTime<Utc>,
+    pub result: DeliveryResult,
+    /// The server's answer, or why there was none.
+    pub answer: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryResult {
+    Sent,
+    /// Not delivered, or not known to be: try again at this time.
+    RetryAt(DateTime<Utc>),
+    /// Refused for good.
+    Failed,
+}
+
 /// A matching round as it is recorded once it has run.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewRound {

@@ -6,13 +6,14 @@ use chrono::{DateTime, Utc};
 
 use super::StoreError;
 use super::records::{
-    InboundMessageId, MobilityImport, NewInboundMessage, NewIntroduction, NewOutboxMessage,
-    NewRound, OrganisationId, OutboxMessageId, OutboxStatus, PopulationWrite,
+    DeliveryAttempt, DeliveryResult, InboundMessageId, MobilityImport, NewInboundMessage,
+    NewIntroduction, NewOutboxMessage, NewRound, OrganisationId, OutboxMessageId, OutboxStatus,
+    PopulationWrite,
 };
 use super::rows::{MOBILITY_COLUMNS, MobilityRow, join_codes};
 use crate::domain::{
-    IntroductionId, Mobility, MobilityDetails, MobilityId, Organisation, Population, RoundId,
-    Source, SubmissionDetails, SubmissionId, SubmissionStatus,
+    EmailAddress, IntroductionId, Mobility, MobilityDetails, MobilityId, Organisation, Population,
+    RoundId, Source, SubmissionDetails, SubmissionId, SubmissionStatus,
 };
 
 /// A transaction: nothing it writes is seen by others until `commit`, and dropping it
@@ -81,9 +82,7 @@ impl Tx {
         now: DateTime<Utc>,
     ) -> Result<SubmissionId, StoreError> {
         let organisation_id = self.upsert_organisation(&details.organisation, now).await?;
-        let fields = join_codes(&details.fields, |field| field.code());
-        let languages = join_codes(&details.languages, |language| language.code());
-        let partner_countries = join_codes(&details.partner_countries, |country| country.code());
+        let codes = SubmissionCodes::of(details);
         let id: i64 = on_backend!(Transaction, &mut self.transaction, |transaction| {
             sqlx::query_scalar(
                 "INSERT INTO submissions \
@@ -93,20 +92,7 @@ impl Tx {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
                  RETURNING id",
             )
-            .bind(organisation_id.get())
-            .bind(details.role.value())
-            .bind(details.mobility_type.value())
-            .bind(&fields)
-            .bind(i64::from(details.participants))
-            .bind(i64::from(details.fewer_opportunities))
-            .bind(details.inclusion_support)
-            .bind(details.window.start())
-            .bind(details.window.end())
-            .bind(i64::from(details.duration.min_days()))
-            .bind(i64::from(details.duration.max_days()))
-            .bind(&languages)
-            .bind(&partner_countries)
-            .bind(&details.notes)
+            .bind_submission(organisation_id, details, &codes)
             .bind(status.value())
             .bind(source.value())
             .bind(now)
@@ -114,6 +100,38 @@ impl Tx {
             .await?
         });
         Ok(SubmissionId::new(id))
+    }
+
+    /// Replaces a submission's details (and upserts its organisation), keeping its
+    /// status, source and creation time.
+    pub async fn update_submission(
+        &mut self,
+        id: SubmissionId,
+        details: &SubmissionDetails,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let organisation_id = self.upsert_organisation(&details.organisation, now).await?;
+        let codes = SubmissionCodes::of(details);
+        let updated: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar(
+                "UPDATE submissions SET organisation_id = $1, role = $2, mobility_type = $3, \
+                 fields = $4, participants = $5, fewer_opportunities = $6, inclusion_support = $7, \
+                 earliest_start = $8, latest_end = $9, min_days = $10, max_days = $11, \
+                 languages = $12, partner_countries = $13, notes = $14, updated_at = $15 \
+                 WHERE id = $16 RETURNING id",
+            )
+            .bind_submission(organisation_id, details, &codes)
+            .bind(now)
+            .bind(id.get())
+            .fetch_optional(&mut **transaction)
+            .await?
+        });
+        if updated.is_none() {
+            return Err(StoreError::NotFound {
+                what: format!("submission {id}"),
+            });
+        }
+        Ok(())
     }
 
     pub async fn set_submission_status(
@@ -323,6 +341,65 @@ impl Tx {
         Ok(id.map(InboundMessageId::new))
     }
 
+    /// Whether a message with this Message-ID (or raw-message hash) was recorded before.
+    pub async fn inbound_message_exists(&mut self, message_id: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar("SELECT id FROM inbound_messages WHERE message_id = $1")
+                .bind(message_id)
+                .fetch_optional(&mut **transaction)
+                .await?
+        });
+        Ok(found.is_some())
+    }
+
+    /// How many outbox messages to `recipient` alone were queued at or after `since`: the
+    /// count that per-sender reply limits compare against.
+    pub async fn outbox_count_to_since(
+        &mut self,
+        recipient: &EmailAddress,
+        since: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let recipients = to_json(&[recipient.as_str()]);
+        let count: i64 = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM outbox WHERE recipients = $1 AND created_at >= $2",
+            )
+            .bind(&recipients)
+            .bind(since)
+            .fetch_one(&mut **transaction)
+            .await?
+        });
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    /// Records the outcome of one delivery attempt of an outbox message.
+    pub async fn record_delivery_attempt(
+        &mut self,
+        id: OutboxMessageId,
+        attempt: &DeliveryAttempt,
+    ) -> Result<(), StoreError> {
+        let (status, next_attempt_at, sent_at) = match attempt.result {
+            DeliveryResult::Sent => (OutboxStatus::Sent, None, Some(attempt.at)),
+            DeliveryResult::RetryAt(next) => (OutboxStatus::Queued, Some(next), None),
+            DeliveryResult::Failed => (OutboxStatus::Failed, None, None),
+        };
+        on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query(
+                "UPDATE outbox SET status = $1, attempts = attempts + 1, \
+                 next_attempt_at = COALESCE($2, next_attempt_at), last_answer = $3, sent_at = $4 \
+                 WHERE id = $5",
+            )
+            .bind(status.value())
+            .bind(next_attempt_at)
+            .bind(&attempt.answer)
+            .bind(sent_at)
+            .bind(id.get())
+            .execute(&mut **transaction)
+            .await?;
+        });
+        Ok(())
+    }
+
     /// Queues an email for delivery, due at once.
     pub async fn enqueue_outbox(
         &mut self,
@@ -419,6 +496,67 @@ impl Tx {
                     introduction.offer, introduction.request
                 ),
             })
+    }
+}
+
+/// A submission's lists of codes as stored: space-separated.
+struct SubmissionCodes {
+    fields: String,
+    languages: String,
+    partner_countries: String,
+}
+
+impl SubmissionCodes {
+    fn of(details: &SubmissionDetails) -> SubmissionCodes {
+        SubmissionCodes {
+            fields: join_codes(&details.fields, |field| field.code()),
+            languages: join_codes(&details.languages, |language| language.code()),
+            partner_countries: join_codes(&details.partner_countries, |country| country.code()),
+        }
+    }
+}
+
+/// Binds a submission's fourteen columns in the order `insert_submission` and
+/// `update_submission` name them, from `organisation_id` to `notes`.
+trait BindSubmission<'q>: Sized {
+    fn bind_submission(
+        self,
+        organisation_id: OrganisationId,
+        details: &'q SubmissionDetails,
+        codes: &'q SubmissionCodes,
+    ) -> Self;
+}
+
+impl<'q, Db, Output> BindSubmission<'q>
+    for sqlx::query::QueryScalar<'q, Db, Output, <Db as sqlx::Database>::Arguments<'q>>
+where
+    Db: sqlx::Database,
+    i64: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+    bool: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+    &'q str: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+    &'q String: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+    chrono::NaiveDate: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+{
+    fn bind_submission(
+        self,
+        organisation_id: OrganisationId,
+        details: &'q SubmissionDetails,
+        codes: &'q SubmissionCodes,
+    ) -> Self {
+        self.bind(organisation_id.get())
+            .bind(details.role.value())
+            .bind(details.mobility_type.value())
+            .bind(&codes.fields)
+            .bind(i64::from(details.participants))
+            .bind(i64::from(details.fewer_opportunities))
+            .bind(details.inclusion_support)
+            .bind(details.window.start())
+            .bind(details.window.end())
+            .bind(i64::from(details.duration.min_days()))
+            .bind(i64::from(details.duration.max_days()))
+            .bind(&codes.languages)
+            .bind(&codes.partner_countries)
+            .bind(&details.notes)
     }
 }
 

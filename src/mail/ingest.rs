@@ -1,0 +1,607 @@
+//! One inbound message, start to end: decode, classify (DESIGN.md section 4), and write
+//! the inbound record, what it creates or changes, and our answer (into the outbox) in one
+//! transaction. A crash at any point leaves all of it or none of it, and ingesting the
+//! same message again changes nothing.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::answers::{
+    Answer, mobility_summary, submission_summary, submission_values, written_values,
+};
+use super::classify::{Classification, ReplyCommand, classify, ignore_reason, reply_command};
+use super::decode::{DecodedMessage, decode};
+use super::token::{self, TokenSubject};
+use crate::config::Config;
+use crate::domain::{EmailAddress, Source, SubmissionId, SubmissionStatus};
+use crate::forms::{
+    FieldError, FieldKey, FieldSet, FormKind, FormLanguage, ReplyText, SubmissionContext,
+    parse_mobility_report, parse_submission,
+};
+use crate::store::{InboundError, NewInboundMessage, NewOutboxMessage, Store, StoreError, Tx};
+
+/// What ingestion needs of the configuration.
+#[derive(Clone, Debug)]
+pub struct MailRules {
+    pub our_address: EmailAddress,
+    pub secret: String,
+    pub reply_limit_per_hour: u32,
+    pub moderation: bool,
+}
+
+impl MailRules {
+    pub fn from_config(config: &Config) -> MailRules {
+        MailRules {
+            our_address: config.mail.address.clone(),
+            secret: config.secret.expose_secret().to_owned(),
+            reply_limit_per_hour: config.mail.reply_limit_per_hour,
+            moderation: config.moderation,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Accepted,
+    Rejected,
+    Duplicate,
+    Ignored,
+    Unrecognised,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Submission,
+    SubmissionUpdate,
+    Withdrawal,
+    IntroductionAnswer,
+    MobilityReport,
+}
+
+impl Outcome {
+    pub fn value(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Rejected => "rejected",
+            Outcome::Duplicate => "duplicate",
+            Outcome::Ignored => "ignored",
+            Outcome::Unrecognised => "unrecognised",
+        }
+    }
+}
+
+impl Kind {
+    pub fn value(self) -> &'static str {
+        match self {
+            Kind::Submission => "submission",
+            Kind::SubmissionUpdate => "submission_update",
+            Kind::Withdrawal => "withdrawal",
+            Kind::IntroductionAnswer => "introduction_answer",
+            Kind::MobilityReport => "mobility_report",
+        }
+    }
+}
+
+/// What became of one message: the line `ingest --json` prints.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    pub source: String,
+    pub message_id: String,
+    pub outcome: Outcome,
+    pub kind: Option<Kind>,
+    pub reference: Option<String>,
+    pub errors: Vec<InboundError>,
+    /// Whether an answer was queued.
+    pub answered: bool,
+}
+
+/// Ingests one message in its own transaction.
+pub async fn ingest_message(
+    store: &Store,
+    rules: &MailRules,
+    source: &str,
+    raw: &[u8],
+    now: DateTime<Utc>,
+) -> Result<IngestReport, StoreError> {
+    let decoded = decode(raw);
+    let raw_sha256 = hex_sha256(raw);
+    let message_key = match &decoded.message_id {
+        Some(id) if !id.trim().is_empty() => id.trim().to_owned(),
+        _ => format!("sha256:{raw_sha256}"),
+    };
+    let mut report = IngestReport {
+        source: source.to_owned(),
+        message_id: message_key.clone(),
+        outcome: Outcome::Ignored,
+        kind: None,
+        reference: None,
+        errors: Vec::new(),
+        answered: false,
+    };
+    let mut transaction = store.begin().await?;
+    let ignored = ignore_reason(&decoded, rules.our_address.as_str());
+    let mut record = NewInboundMessage {
+        message_id: message_key.clone(),
+        raw_sha256,
+        sender: decoded.sender.clone(),
+        subject: decoded.subject.clone(),
+        received_at: now,
+        classification: String::new(),
+        outcome: String::new(),
+        kind: None,
+        reference: None,
+        errors: Vec::new(),
+        raw: Some(raw.to_vec()),
+        cut_off_text: None,
+    };
+    if let Some(reason) = ignored {
+        record.classification = format!("ignored: {}", reason.0);
+        record.outcome = "ignored".to_owned();
+        if transaction.insert_inbound_message(&record).await?.is_some() {
+            transaction.commit().await?;
+        }
+        return Ok(report);
+    }
+    if transaction.inbound_message_exists(&message_key).await? {
+        report.outcome = Outcome::Duplicate;
+        return Ok(report);
+    }
+    let classification = classify(&decoded, rules.our_address.as_str());
+    let handled = handle(
+        store,
+        &mut transaction,
+        rules,
+        &decoded,
+        &classification,
+        now,
+    )
+    .await?;
+    record.classification = classification_name(&classification).to_owned();
+    record.outcome = handled.outcome.value().to_owned();
+    record.kind = handled.kind.map(|kind| kind.value().to_owned());
+    record.reference = handled.reference.clone();
+    record.errors = handled.errors.clone();
+    record.cut_off_text =
+        Some(reply_of(&classification).cut_off.clone()).filter(|cut| !cut.is_empty());
+    report.outcome = handled.outcome;
+    report.kind = handled.kind;
+    report.reference = handled.reference;
+    report.errors = handled.errors;
+    if let (Some(answer), Some(sender)) = (handled.answer, &decoded.sender) {
+        report.answered = queue_answer(
+            &mut transaction,
+            rules,
+            &decoded,
+            &message_key,
+            sender,
+            answer,
+            now,
+        )
+        .await?;
+    }
+    if transaction.insert_inbound_message(&record).await?.is_none() {
+        // Another process recorded the same message since the check above.
+        report = IngestReport {
+            outcome: Outcome::Duplicate,
+            kind: None,
+            reference: None,
+            errors: Vec::new(),
+            answered: false,
+            ..report
+        };
+        return Ok(report);
+    }
+    transaction.commit().await?;
+    Ok(report)
+}
+
+/// Our answer in a language, and the token its replies will carry.
+struct PlannedAnswer {
+    answer: Answer,
+    language: FormLanguage,
+    token: Option<TokenSubject>,
+}
+
+struct Handled {
+    outcome: Outcome,
+    kind: Option<Kind>,
+    reference: Option<String>,
+    errors: Vec<InboundError>,
+    answer: Option<PlannedAnswer>,
+}
+
+async fn handle(
+    store: &Store,
+    transaction: &mut Tx,
+    rules: &MailRules,
+    decoded: &DecodedMessage,
+    classification: &Classification,
+    now: DateTime<Utc>,
+) -> Result<Handled, StoreError> {
+    let sender = decoded
+        .sender
+        .as_deref()
+        .and_then(|sender| EmailAddress::parse(sender).ok());
+    let context = SubmissionContext {
+        today: now.date_naive(),
+        sender,
+    };
+    match classification {
+        Classification::Submission { fields, .. } => {
+            let language = language_of(fields);
+            match parse_submission(fields, &context) {
+                Ok(details) => {
+                    let status = if rules.moderation {
+                        SubmissionStatus::Pending
+                    } else {
+                        SubmissionStatus::Open
+                    };
+                    let id = transaction
+                        .insert_submission(&details, status, Source::Email, now)
+                        .await?;
+                    Ok(confirmed(
+                        Kind::Submission,
+                        id,
+                        submission_summary(&details),
+                        language,
+                    ))
+                }
+                Err(errors) => Ok(rejected(
+                    Some(Kind::Submission),
+                    errors,
+                    FormKind::Submission,
+                    written_values(fields),
+                    language,
+                    None,
+                )),
+            }
+        }
+        Classification::MobilityReport { fields, .. } => {
+            let language = language_of(fields);
+            let mut parsed = parse_mobility_report(fields);
+            if let Ok(details) = &parsed
+                && let Some(introduction) = details.introduction
+                && !transaction.introduction_exists(introduction).await?
+            {
+                parsed = Err(vec![FieldError {
+                    field: FieldKey::Introduction.key(),
+                    value: introduction.to_string(),
+                    message: "is not an introduction of ours; write the I-… reference from our email, or leave it empty".to_owned(),
+                }]);
+            }
+            match parsed {
+                Ok(details) => {
+                    let id = transaction
+                        .insert_mobility(&details, Source::Email, now)
+                        .await?;
+                    Ok(Handled {
+                        outcome: Outcome::Accepted,
+                        kind: Some(Kind::MobilityReport),
+                        reference: Some(id.to_string()),
+                        errors: Vec::new(),
+                        answer: Some(PlannedAnswer {
+                            answer: Answer::Confirmation {
+                                kind: "mobility_report",
+                                reference: id.to_string(),
+                                summary: mobility_summary(&details),
+                            },
+                            language,
+                            token: None,
+                        }),
+                    })
+                }
+                Err(errors) => Ok(rejected(
+                    Some(Kind::MobilityReport),
+                    errors,
+                    FormKind::MobilityReport,
+                    written_values(fields),
+                    language,
+                    None,
+                )),
+            }
+        }
+        Classification::Reply { token, reply } => {
+            match token::verify(token, &rules.secret) {
+                Err(error) => Ok(help(
+                    Outcome::Rejected,
+                    vec![InboundError {
+                        field: "token".to_owned(),
+                        value: token.clone(),
+                        message: error.to_string(),
+                    }],
+                    Some(error.to_string()),
+                )),
+                Ok(TokenSubject::Submission(id)) => {
+                    reply_to_submission(store, transaction, id, reply, &context, now).await
+                }
+                Ok(TokenSubject::Introduction { .. }) => Ok(Handled {
+                    outcome: Outcome::Unrecognised,
+                    kind: Some(Kind::IntroductionAnswer),
+                    reference: None,
+                    errors: Vec::new(),
+                    // Answers to introductions are read once introductions are sent; until
+                    // then nobody holds such a token, so nothing is answered.
+                    answer: None,
+                }),
+            }
+        }
+        Classification::Unrecognised { .. } => Ok(help(Outcome::Unrecognised, Vec::new(), None)),
+    }
+}
+
+async fn reply_to_submission(
+    store: &Store,
+    transaction: &mut Tx,
+    id: SubmissionId,
+    reply: &ReplyText,
+    context: &SubmissionContext,
+    now: DateTime<Utc>,
+) -> Result<Handled, StoreError> {
+    let submission = match store.submission(id).await {
+        Ok(submission) => submission,
+        Err(StoreError::NotFound { .. }) => {
+            let error = InboundError {
+                field: "token".to_owned(),
+                value: id.to_string(),
+                message: "names a submission that no longer exists; send a new form".to_owned(),
+            };
+            return Ok(help(
+                Outcome::Rejected,
+                vec![error.clone()],
+                Some(error.message),
+            ));
+        }
+        Err(error) => return Err(error),
+    };
+    let fields = FieldSet::from_text(&reply.new_text);
+    let language = fields.language().unwrap_or(FormLanguage::En);
+    let closed = matches!(
+        submission.status,
+        SubmissionStatus::Withdrawn | SubmissionStatus::Expired
+    );
+    if reply_command(&reply.new_text) == Some(ReplyCommand::Withdraw) && !closed {
+        transaction
+            .set_submission_status(id, SubmissionStatus::Withdrawn, now)
+            .await?;
+        return Ok(Handled {
+            outcome: Outcome::Accepted,
+            kind: Some(Kind::Withdrawal),
+            reference: Some(id.to_string()),
+            errors: Vec::new(),
+            answer: Some(PlannedAnswer {
+                answer: Answer::Withdrawal {
+                    reference: id.to_string(),
+                },
+                language,
+                token: None,
+            }),
+        });
+    }
+    if closed {
+        let error = InboundError {
+            field: "status".to_owned(),
+            value: submission.status.value().to_owned(),
+            message: format!(
+                "{id} is {} and can no longer change; send a new form",
+                submission.status.value()
+            ),
+        };
+        return Ok(help(
+            Outcome::Rejected,
+            vec![error.clone()],
+            Some(error.message),
+        ));
+    }
+    if fields.is_empty() {
+        return Ok(help(Outcome::Unrecognised, Vec::new(), None));
+    }
+    let merged = merge_update(&submission_values(&submission.details), &fields);
+    match parse_submission(&merged, context) {
+        Ok(details) => {
+            transaction.update_submission(id, &details, now).await?;
+            Ok(confirmed(
+                Kind::SubmissionUpdate,
+                id,
+                submission_summary(&details),
+                language,
+            ))
+        }
+        Err(errors) => Ok(rejected(
+            Some(Kind::SubmissionUpdate),
+            errors,
+            FormKind::Submission,
+            written_values(&merged),
+            language,
+            Some(TokenSubject::Submission(id)),
+        )),
+    }
+}
+
+/// The stored values with the fields of a reply written over them: a reply names only
+/// what changes.
+pub fn merge_update(stored: &[(FieldKey, String)], changes: &FieldSet) -> FieldSet {
+    let changed = written_values(changes);
+    let mut pairs: Vec<(&str, String)> = stored
+        .iter()
+        .filter(|(key, _)| !changed.iter().any(|(changed_key, _)| changed_key == key))
+        .map(|(key, value)| (key.key(), value.clone()))
+        .collect();
+    pairs.extend(
+        changed
+            .iter()
+            .map(|(key, value)| (key.key(), value.clone())),
+    );
+    FieldSet::from_pairs(pairs)
+}
+
+fn confirmed(
+    kind: Kind,
+    id: SubmissionId,
+    summary: Vec<(FieldKey, String)>,
+    language: FormLanguage,
+) -> Handled {
+    Handled {
+        outcome: Outcome::Accepted,
+        kind: Some(kind),
+        reference: Some(id.to_string()),
+        errors: Vec::new(),
+        answer: Some(PlannedAnswer {
+            answer: Answer::Confirmation {
+                kind: kind.value(),
+                reference: id.to_string(),
+                summary,
+            },
+            language,
+            token: Some(TokenSubject::Submission(id)),
+        }),
+    }
+}
+
+fn rejected(
+    kind: Option<Kind>,
+    errors: Vec<FieldError>,
+    form: FormKind,
+    values: Vec<(FieldKey, String)>,
+    language: FormLanguage,
+    token: Option<TokenSubject>,
+) -> Handled {
+    Handled {
+        outcome: Outcome::Rejected,
+        kind,
+        reference: None,
+        errors: errors.iter().map(inbound_error).collect(),
+        answer: Some(PlannedAnswer {
+            answer: Answer::Rejection {
+                errors,
+                form,
+                values,
+            },
+            language,
+            token,
+        }),
+    }
+}
+
+fn help(outcome: Outcome, errors: Vec<InboundError>, problem: Option<String>) -> Handled {
+    Handled {
+        outcome,
+        kind: None,
+        reference: None,
+        errors,
+        answer: Some(PlannedAnswer {
+            answer: Answer::Help { problem },
+            language: FormLanguage::En,
+            token: None,
+        }),
+    }
+}
+
+/// Queues our answer unless the sender had `reply_limit_per_hour` answers already.
+async fn queue_answer(
+    transaction: &mut Tx,
+    rules: &MailRules,
+    decoded: &DecodedMessage,
+    message_key: &str,
+    sender: &str,
+    planned: PlannedAnswer,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Ok(recipient) = EmailAddress::parse(sender) else {
+        return Ok(false);
+    };
+    let sent_lately = transaction
+        .outbox_count_to_since(&recipient, now - Duration::hours(1))
+        .await?;
+    if sent_lately >= rules.reply_limit_per_hour {
+        tracing::info!(%recipient, sent_lately, "reply limit reached; not answering");
+        return Ok(false);
+    }
+    let rendered = planned.answer.render(planned.language);
+    let token = planned
+        .token
+        .map(|subject| token::sign(subject, &rules.secret));
+    let (our_local, our_domain) = rules
+        .our_address
+        .as_str()
+        .split_once('@')
+        .expect("an email address has an @");
+    let (subject, reply_to) = match &token {
+        Some(token) => (
+            format!("{} [mobmatch {token}]", rendered.subject),
+            format!("{our_local}+{token}@{our_domain}"),
+        ),
+        None => (rendered.subject, rules.our_address.to_string()),
+    };
+    let mut headers = vec![
+        ("Auto-Submitted".to_owned(), "auto-replied".to_owned()),
+        ("Reply-To".to_owned(), reply_to),
+        (
+            "Content-Language".to_owned(),
+            planned.language.code().to_owned(),
+        ),
+    ];
+    if let Some(id) = &decoded.message_id {
+        let mut references: Vec<String> = decoded
+            .references
+            .iter()
+            .filter(|reference| *reference != id)
+            .map(|reference| format!("<{reference}>"))
+            .collect();
+        references.push(format!("<{id}>"));
+        headers.push(("In-Reply-To".to_owned(), format!("<{id}>")));
+        headers.push(("References".to_owned(), references.join(" ")));
+    }
+    let answer_id = &hex_sha256(message_key.as_bytes())[..32];
+    transaction
+        .enqueue_outbox(&NewOutboxMessage {
+            message_id: format!("<answer.{answer_id}@{our_domain}>"),
+            recipients: vec![recipient],
+            subject,
+            body_text: rendered.text,
+            body_html: Some(rendered.html),
+            headers,
+            created_at: now,
+        })
+        .await?;
+    Ok(true)
+}
+
+fn language_of(fields: &FieldSet) -> FormLanguage {
+    fields.language().unwrap_or(FormLanguage::En)
+}
+
+fn reply_of(classification: &Classification) -> &ReplyText {
+    match classification {
+        Classification::Reply { reply, .. }
+        | Classification::Submission { reply, .. }
+        | Classification::MobilityReport { reply, .. }
+        | Classification::Unrecognised { reply } => reply,
+    }
+}
+
+fn classification_name(classification: &Classification) -> &'static str {
+    match classification {
+        Classification::Reply { .. } => "reply",
+        Classification::Submission { .. } => "submission",
+        Classification::MobilityReport { .. } => "mobility_report",
+        Classification::Unrecognised { .. } => "unrecognised",
+    }
+}
+
+fn inbound_error(error: &FieldError) -> InboundError {
+    InboundError {
+        field: error.field.to_owned(),
+        value: error.value.clone(),
+        message: error.message.clone(),
+    }
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}

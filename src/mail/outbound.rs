@@ -1,0 +1,339 @@
+//! Delivery of the outbox through lettre: into a folder (one `.eml` per message, named
+//! by its Message-ID) or to an SMTP server. Each attempt is recorded at once, so that
+//! `send` never sends a message twice itself; a failure is transient (retried with
+//! exponential backoff), permanent (marked failed with the server's answer), or
+//! uncertain (no answer after the data was sent: retried with the same Message-ID, so
+//! that mail clients collapse a duplicate).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Duration, Utc};
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{OutboundTransport, SmtpServer, TlsMode};
+use crate::domain::EmailAddress;
+use crate::store::{DeliveryAttempt, DeliveryResult, OutboxMessage, Store, StoreError};
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("temporary failure, will try again: {0}")]
+    Transient(String),
+    #[error("refused: {0}")]
+    Permanent(String),
+    #[error(
+        "no answer after the message was handed over; will try again with the same Message-ID: {0}"
+    )]
+    Uncertain(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TransportSetupError {
+    #[error("the certificate file {path} cannot be used: {reason}")]
+    Certificate { path: PathBuf, reason: String },
+    #[error("the SMTP settings for {host} cannot be used: {reason}")]
+    Smtp { host: String, reason: String },
+}
+
+/// Counts of one `send` run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DeliveryReport {
+    pub sent: u32,
+    pub retrying: u32,
+    pub failed: u32,
+}
+
+/// After this many attempts a transiently failing message is marked failed.
+pub const MAX_ATTEMPTS: u32 = 10;
+const FIRST_RETRY_DELAY: Duration = Duration::minutes(1);
+const LONGEST_RETRY_DELAY: Duration = Duration::hours(6);
+/// lettre's own timeout covers only the connection (lettre #1027), so each whole send is
+/// bounded by this.
+const SEND_TIMEOUT: StdDuration = StdDuration::from_secs(60);
+const DUE_BATCH: u32 = 100;
+
+pub enum Transport {
+    Folder(PathBuf),
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+}
+
+impl Transport {
+    /// The configured transport. `extra_root_certificate` is a PEM file of a private
+    /// certificate authority to trust besides the public ones.
+    pub fn from_settings(
+        settings: &OutboundTransport,
+        extra_root_certificate: Option<&Path>,
+    ) -> Result<Transport, TransportSetupError> {
+        match settings {
+            OutboundTransport::File { dir } => Ok(Transport::Folder(dir.clone())),
+            OutboundTransport::Smtp(server) => {
+                smtp_transport(server, extra_root_certificate).map(Transport::Smtp)
+            }
+        }
+    }
+
+    async fn deliver(&self, message: &Message, message_id: &str) -> Result<String, DeliveryError> {
+        match self {
+            Transport::Folder(dir) => write_to_folder(dir, message, message_id)
+                .map(|path| format!("written to {}", path.display()))
+                .map_err(|error| DeliveryError::Transient(error.to_string())),
+            Transport::Smtp(transport) => {
+                match tokio::time::timeout(SEND_TIMEOUT, transport.send(message.clone())).await {
+                    Err(_) => Err(DeliveryError::Uncertain(format!(
+                        "no answer within {} seconds",
+                        SEND_TIMEOUT.as_secs()
+                    ))),
+                    Ok(Ok(response)) => Ok(format!(
+                        "{} {}",
+                        response.code(),
+                        response.message().collect::<Vec<_>>().join(" ")
+                    )),
+                    Ok(Err(error)) => Err(classify_smtp_error(&error)),
+                }
+            }
+        }
+    }
+}
+
+/// Delivers every queued message that is due at `now`, recording each attempt before
+/// the next.
+pub async fn deliver_outbox(
+    store: &Store,
+    transport: &Transport,
+    our_name: &str,
+    our_address: &EmailAddress,
+    now: DateTime<Utc>,
+    progress: &indicatif::ProgressBar,
+) -> Result<DeliveryReport, StoreError> {
+    let from = Mailbox::new(
+        Some(our_name.to_owned()),
+        our_address
+            .as_str()
+            .parse()
+            .expect("an EmailAddress is a valid mailbox address"),
+    );
+    let from = &from;
+    let mut report = DeliveryReport::default();
+    loop {
+        let due = store.due_outbox(now, DUE_BATCH).await?;
+        if due.is_empty() {
+            return Ok(report);
+        }
+        progress.inc_length(due.len() as u64);
+        for outbox in due {
+            let delivered = match build_message(&outbox, from) {
+                Ok(message) => {
+                    transport
+                        .deliver(&message, &outbox.message.message_id)
+                        .await
+                }
+                Err(error) => Err(error),
+            };
+            let attempt = attempt_outcome(delivered, outbox.attempts, now);
+            match attempt.result {
+                DeliveryResult::Sent => report.sent += 1,
+                DeliveryResult::RetryAt(_) => report.retrying += 1,
+                DeliveryResult::Failed => report.failed += 1,
+            }
+            let mut transaction = store.begin().await?;
+            transaction
+                .record_delivery_attempt(outbox.id, &attempt)
+                .await?;
+            transaction.commit().await?;
+            progress.inc(1);
+        }
+    }
+}
+
+/// What an attempt means for the message: sent, retried after a delay that doubles with
+/// each attempt (1 minute up to 6 hours), or failed for good.
+pub fn attempt_outcome(
+    delivered: Result<String, DeliveryError>,
+    attempts_before: u32,
+    now: DateTime<Utc>,
+) -> DeliveryAttempt {
+    let (result, answer) = match delivered {
+        Ok(answer) => (DeliveryResult::Sent, answer),
+        Err(DeliveryError::Permanent(answer)) => (DeliveryResult::Failed, answer),
+        Err(DeliveryError::Transient(answer) | DeliveryError::Uncertain(answer))
+            if attempts_before + 1 >= MAX_ATTEMPTS =>
+        {
+            (DeliveryResult::Failed, answer)
+        }
+        Err(error @ (DeliveryError::Transient(_) | DeliveryError::Uncertain(_))) => {
+            let delay = FIRST_RETRY_DELAY
+                .checked_mul(1 << attempts_before.min(20))
+                .unwrap_or(LONGEST_RETRY_DELAY)
+                .min(LONGEST_RETRY_DELAY);
+            (DeliveryResult::RetryAt(now + delay), error.to_string())
+        }
+    };
+    DeliveryAttempt {
+        at: now,
+        result,
+        answer: Some(answer),
+    }
+}
+
+/// The outbox row as an email: text and HTML alternatives, our From, its deterministic
+/// Message-ID and its headers.
+fn build_message(outbox: &OutboxMessage, from: &Mailbox) -> Result<Message, DeliveryError> {
+    let message = &outbox.message;
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .subject(message.subject.clone())
+        .message_id(Some(message.message_id.clone()))
+        .date(message.created_at.into());
+    for recipient in &message.recipients {
+        let address = recipient
+            .as_str()
+            .parse()
+            .map_err(|error| DeliveryError::Permanent(format!("recipient {recipient}: {error}")))?;
+        builder = builder.to(Mailbox::new(None, address));
+    }
+    for (name, value) in &message.headers {
+        let name = HeaderName::new_from_ascii(name.clone())
+            .map_err(|error| DeliveryError::Permanent(format!("header {name}: {error}")))?;
+        builder = builder.raw_header(HeaderValue::new(name, value.clone()));
+    }
+    let built = match &message.body_html {
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+            message.body_text.clone(),
+            html.clone(),
+        )),
+        None => builder.body(message.body_text.clone()),
+    };
+    built.map_err(|error| DeliveryError::Permanent(error.to_string()))
+}
+
+fn write_to_folder(dir: &Path, message: &Message, message_id: &str) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let name: String = message_id
+        .trim_matches(|c| c == '<' || c == '>')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = dir.join(format!("{name}.eml"));
+    // Written aside and renamed, so a reader never sees half a message.
+    let partial = dir.join(format!(".{name}.partial"));
+    std::fs::write(&partial, message.formatted())?;
+    std::fs::rename(&partial, &path)?;
+    Ok(path)
+}
+
+fn smtp_transport(
+    server: &SmtpServer,
+    extra_root_certificate: Option<&Path>,
+) -> Result<AsyncSmtpTransport<Tokio1Executor>, TransportSetupError> {
+    let setup_error = |reason: String| TransportSetupError::Smtp {
+        host: server.host.clone(),
+        reason,
+    };
+    let tls_parameters = || -> Result<TlsParameters, TransportSetupError> {
+        let mut builder = TlsParameters::builder(server.host.clone());
+        if let Some(path) = extra_root_certificate {
+            let certificate_error = |reason: String| TransportSetupError::Certificate {
+                path: path.to_owned(),
+                reason,
+            };
+            let pem = std::fs::read(path).map_err(|error| certificate_error(error.to_string()))?;
+            let certificate = Certificate::from_pem(&pem)
+                .map_err(|error| certificate_error(error.to_string()))?;
+            builder = builder.add_root_certificate(certificate);
+        }
+        builder
+            .build_rustls()
+            .map_err(|error| setup_error(error.to_string()))
+    };
+    let tls = match server.tls {
+        TlsMode::Implicit => Tls::Wrapper(tls_parameters()?),
+        TlsMode::StartTls => Tls::Required(tls_parameters()?),
+        TlsMode::Disabled => Tls::None,
+    };
+    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host.clone())
+        .port(server.port)
+        .tls(tls)
+        .timeout(Some(StdDuration::from_secs(30)));
+    if let (Some(username), Some(password)) = (&server.username, &server.password) {
+        builder = builder.credentials(Credentials::new(
+            username.clone(),
+            password.expose_secret().to_owned(),
+        ));
+    }
+    Ok(builder.build())
+}
+
+fn classify_smtp_error(error: &lettre::transport::smtp::Error) -> DeliveryError {
+    let text = error.to_string();
+    if error.is_permanent() {
+        DeliveryError::Permanent(text)
+    } else if error.is_timeout() {
+        DeliveryError::Uncertain(text)
+    } else {
+        DeliveryError::Transient(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> DateTime<Utc> {
+        "2026-03-02T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn transient_failures_wait_twice_as_long_each_time_up_to_six_hours() {
+        let delays: Vec<Duration> = (0..MAX_ATTEMPTS - 1)
+            .map(|attempts| {
+                match attempt_outcome(Err(DeliveryError::Transient("451".into())), attempts, now())
+                    .result
+                {
+                    DeliveryResult::RetryAt(at) => at - now(),
+                    other => panic!("{other:?}"),
+                }
+            })
+            .collect();
+        assert_eq!(delays[0], Duration::minutes(1));
+        assert_eq!(delays[1], Duration::minutes(2));
+        assert_eq!(delays[5], Duration::minutes(32));
+        assert_eq!(
+            delays[MAX_ATTEMPTS as usize - 2],
+            Duration::hours(4) + Duration::minutes(16)
+        );
+        assert_eq!(
+            attempt_outcome(
+                Err(DeliveryError::Transient("451".into())),
+                MAX_ATTEMPTS - 1,
+                now()
+            )
+            .result,
+            DeliveryResult::Failed
+        );
+    }
+
+    #[test]
+    fn a_refusal_fails_at_once_and_an_uncertain_send_is_retried() {
+        let refused = attempt_outcome(
+            Err(DeliveryError::Permanent("550 no such user".into())),
+            0,
+            now(),
+        );
+        assert_eq!(refused.result, DeliveryResult::Failed);
+        assert_eq!(refused.answer.as_deref(), Some("550 no such user"));
+        let uncertain = attempt_outcome(Err(DeliveryError::Uncertain("timeout".into())), 0, now());
+        assert!(matches!(uncertain.result, DeliveryResult::RetryAt(_)));
+        let sent = attempt_outcome(Ok("250 OK".into()), 3, now());
+        assert_eq!(sent.result, DeliveryResult::Sent);
+    }
+}

@@ -1,0 +1,406 @@
+//! Mail ingestion and delivery: the corpus of real-looking messages in
+//! `tests/fixtures/mail/` (each `.eml` beside its `.expected.json`), replies with tokens,
+//! reply limits, and the real servers `scripts/test` starts on loopback: Dovecot for IMAP
+//! (`MOBMATCH_TEST_IMAP_PORT`, users in `MOBMATCH_TEST_IMAP_USERS`) and aiosmtpd for
+//! SMTP (`MOBMATCH_TEST_SMTP_PORT`, received mail in `MOBMATCH_TEST_SMTP_MAILDIR`).
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use mobmatch::config::OutboundTransport;
+use mobmatch::domain::{EmailAddress, SubmissionId, SubmissionStatus};
+use mobmatch::mail::token::{self, TokenSubject};
+use mobmatch::mail::{
+    DeliveryReport, IngestReport, MailRules, Outcome, Transport, deliver_outbox, ingest_message,
+};
+use mobmatch::store::{OutboxStatus, Store};
+use serde_json::Value;
+
+use crate::support::TestDatabase;
+
+mod servers;
+
+const SECRET: &str = "corpus secret";
+
+fn rules() -> MailRules {
+    MailRules {
+        our_address: EmailAddress::parse("matchmaking@example.org").unwrap(),
+        secret: SECRET.to_owned(),
+        reply_limit_per_hour: 5,
+        moderation: false,
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    "2026-03-02T09:00:00Z".parse().unwrap()
+}
+
+fn corpus_folder() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mail")
+}
+
+async fn ingest(store: &Store, name: &str, raw: &[u8]) -> IngestReport {
+    ingest_message(store, &rules(), name, raw, now())
+        .await
+        .unwrap_or_else(|error| panic!("{name}: {error}"))
+}
+
+/// A submission form as people send it, with a Message-ID.
+fn submission_email(message_id: &str, sender: &str, organisation: &str) -> Vec<u8> {
+    format!(
+        "From: {sender}\r\nTo: matchmaking@example.org\r\nSubject: Offer\r\nMessage-ID: <{message_id}>\r\n\r\n\
+         Role: receiving\r\nOrganisation: {organisation}\r\nContact name: Anna Berg\r\nRegion: SE23\r\n\
+         Mobility type: VET learners\r\nFields of education: 0713\r\nParticipants: 4\r\n\
+         Earliest start: 2026-09-01\r\nLatest end: 2026-12-31\r\nDuration in days: 10\r\nLanguages: sv, en\r\n"
+    )
+    .into_bytes()
+}
+
+async fn send(store: &Store, transport: &Transport, at: DateTime<Utc>) -> DeliveryReport {
+    let our_address = EmailAddress::parse("matchmaking@example.org").unwrap();
+    let hidden = indicatif::ProgressBar::hidden();
+    deliver_outbox(
+        store,
+        transport,
+        "Mobility Matchmaking",
+        &our_address,
+        at,
+        &hidden,
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_corpus_is_classified_and_stored_as_expected() {
+    let database = TestDatabase::sqlite();
+    let store = database.connect().await;
+    let mut names: Vec<PathBuf> = std::fs::read_dir(corpus_folder())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.extension().is_some_and(|extension| extension == "eml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 40, "the corpus has {} messages", names.len());
+    let mut ignored_senders = Vec::new();
+    for path in &names {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let raw = std::fs::read(path).unwrap();
+        let expected: Value = serde_json::from_str(
+            &std::fs::read_to_string(path.with_extension("expected.json")).unwrap(),
+        )
+        .unwrap();
+        let report = ingest(&store, &name, &raw).await;
+        let outcome = serde_json::to_value(report.outcome).unwrap();
+        assert_eq!(outcome, expected["outcome"], "{name}: {report:?}");
+        assert_eq!(
+            serde_json::to_value(report.kind).unwrap(),
+            expected["kind"],
+            "{name}"
+        );
+        let mut error_fields: Vec<&str> = report
+            .errors
+            .iter()
+            .map(|error| error.field.as_str())
+            .collect();
+        let mut expected_fields: Vec<&str> = expected["error_fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|field| field.as_str().unwrap())
+            .collect();
+        error_fields.sort_unstable();
+        error_fields.dedup();
+        expected_fields.sort_unstable();
+        assert_eq!(error_fields, expected_fields, "{name}: {:?}", report.errors);
+        assert_eq!(Value::Bool(report.answered), expected["answered"], "{name}");
+        if report.outcome == Outcome::Ignored {
+            ignored_senders.push(name.clone());
+        }
+        if let Some(fields) = expected.get("submission") {
+            let id = SubmissionId::parse(report.reference.as_deref().unwrap()).unwrap();
+            let submission =
+                serde_json::to_value(&store.submission(id).await.unwrap().details).unwrap();
+            for (key, value) in fields.as_object().unwrap() {
+                let actual = match key.as_str() {
+                    "organisation" => submission["organisation"]["name"].clone(),
+                    "region" => submission["organisation"]["region"].clone(),
+                    _ => submission[key].clone(),
+                };
+                assert_eq!(&actual, value, "{name}: {key} in {submission}");
+            }
+        }
+    }
+    // Re-ingesting the whole corpus changes nothing.
+    let inbound_before = store.inbound_messages(1000).await.unwrap().len();
+    let outbox_before = store.outbox(None).await.unwrap().len();
+    for path in &names {
+        let report = ingest(&store, "again", &std::fs::read(path).unwrap()).await;
+        assert!(
+            matches!(report.outcome, Outcome::Duplicate | Outcome::Ignored),
+            "{path:?}: {report:?}"
+        );
+    }
+    assert_eq!(
+        store.inbound_messages(1000).await.unwrap().len(),
+        inbound_before
+    );
+    assert_eq!(store.outbox(None).await.unwrap().len(), outbox_before);
+    assert!(!ignored_senders.is_empty());
+}
+
+#[tokio::test]
+async fn no_answer_is_ever_queued_for_an_ignored_message() {
+    let database = TestDatabase::sqlite();
+    let store = database.connect().await;
+    for path in std::fs::read_dir(corpus_folder()).unwrap() {
+        let path = path.unwrap().path();
+        let Ok(expected) = std::fs::read_to_string(path.with_extension("expected.json")) else {
+            continue;
+        };
+        if path.extension().is_some_and(|extension| extension == "eml")
+            && expected.contains("\"ignored\"")
+        {
+            ingest(&store, "ignored", &std::fs::read(&path).unwrap()).await;
+        }
+    }
+    assert!(store.outbox(None).await.unwrap().is_empty());
+    assert!(!store.inbound_messages(100).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_message_with_a_twenty_megabyte_attachment_is_ingested_whole() {
+    let database = TestDatabase::sqlite();
+    let store = database.connect().await;
+    let mut raw = b"From: Anna <anna@school.example>\r\nTo: matchmaking@example.org\r\nSubject: Offer with brochure\r\nMessage-ID: <big-1@school.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nRole: receiving\r\nOrganisation: Big School\r\n\r\n--b\r\nContent-Type: application/octet-stream; name=\"brochure.bin\"\r\nContent-Transfer-Encoding: base64\r\n\r\n".to_vec();
+    let line = b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0\r\n";
+    while raw.len() < 20 * 1024 * 1024 {
+        raw.extend_from_slice(line);
+    }
+    raw.extend_from_slice(b"--b--\r\n");
+    let report = ingest(&store, "big", &raw).await;
+    assert_eq!(report.outcome, Outcome::Rejected, "{report:?}");
+    let stored = store.inbound_messages(1).await.unwrap();
+    assert_eq!(stored[0].message.raw.as_ref().unwrap().len(), raw.len());
+}
+
+#[tokio::test]
+async fn a_malformed_message_does_not_stop_the_batch() {
+    let database = TestDatabase::sqlite();
+    let store = database.connect().await;
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(
+        folder.path().join("a.eml"),
+        submission_email("a@x.example", "anna@school.example", "A"),
+    )
+    .unwrap();
+    std::fs::write(
+        folder.path().join("b.eml"),
+        b"\x00\x01\x02 not mail \xff\r\n\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        folder.path().join("c.eml"),
+        submission_email("c@x.example", "carl@school.example", "C"),
+    )
+    .unwrap();
+    let sources = mobmatch::mail::list_sources(&[
+        folder.path().display().to_string(),
+        folder.path().join("missing.eml").display().to_string(),
+    ])
+    .unwrap();
+    let mut reports = Vec::new();
+    mobmatch::mail::ingest_sources(
+        &store,
+        &rules(),
+        &sources,
+        &indicatif::ProgressBar::hidden(),
+        |report| reports.push(report),
+    )
+    .await
+    .unwrap();
+    let outcomes: Vec<Outcome> = reports.iter().map(|report| report.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [Outcome::Accepted, Outcome::Ignored, Outcome::Accepted]
+    );
+}
+
+on_both_backends!(
+    a_reply_with_its_token_updates_and_then_withdraws_a_submission,
+    |database| {
+        let store = database.connect().await;
+        let first = ingest(
+            &store,
+            "offer",
+            &submission_email("offer-1@school.example", "anna@school.example", "Gymnasium"),
+        )
+        .await;
+        let id = SubmissionId::parse(first.reference.as_deref().unwrap()).unwrap();
+        let signed = token::sign(TokenSubject::Submission(id), SECRET);
+        let answer = &store.outbox(None).await.unwrap()[0];
+        assert!(
+            answer.message.subject.contains(&signed),
+            "{}",
+            answer.message.subject
+        );
+        assert!(
+            answer
+                .message
+                .headers
+                .iter()
+                .any(|(name, value)| name == "Reply-To"
+                    && value == &format!("matchmaking+{signed}@example.org"))
+        );
+        assert!(
+            answer
+                .message
+                .headers
+                .iter()
+                .any(|(name, value)| name == "Auto-Submitted" && value == "auto-replied")
+        );
+        assert!(
+            answer
+                .message
+                .headers
+                .iter()
+                .any(|(name, value)| name == "In-Reply-To" && value == "<offer-1@school.example>")
+        );
+
+        let update = format!(
+            "From: anna@school.example\r\nTo: matchmaking+{signed}@example.org\r\nSubject: Re: Received\r\nMessage-ID: <update-1@school.example>\r\n\r\nParticipants: 9\r\n\r\nOn Mon, 2 Mar 2026, Mobility Matchmaking wrote:\r\n> Participants: 4\r\n"
+        );
+        let updated = ingest(&store, "update", update.as_bytes()).await;
+        assert_eq!(
+            (updated.outcome, updated.kind),
+            (
+                Outcome::Accepted,
+                Some(mobmatch::mail::Kind::SubmissionUpdate)
+            ),
+            "{updated:?}"
+        );
+        let submission = store.submission(id).await.unwrap();
+        assert_eq!(submission.details.participants, 9);
+        assert_eq!(submission.details.organisation.name, "Gymnasium");
+
+        let withdraw = format!(
+            "From: anna@school.example\r\nTo: matchmaking@example.org\r\nSubject: Re: Updated [mobmatch {signed}]\r\nMessage-ID: <withdraw-1@school.example>\r\n\r\nWITHDRAW\r\n"
+        );
+        let withdrawn = ingest(&store, "withdraw", withdraw.as_bytes()).await;
+        assert_eq!(withdrawn.kind, Some(mobmatch::mail::Kind::Withdrawal));
+        assert_eq!(
+            store.submission(id).await.unwrap().status,
+            SubmissionStatus::Withdrawn
+        );
+
+        let late_update = update.replace("update-1@", "update-2@");
+        let refused = ingest(&store, "late", late_update.as_bytes()).await;
+        assert_eq!(refused.outcome, Outcome::Rejected);
+        assert_eq!(refused.errors[0].field, "status");
+    }
+);
+
+on_both_backends!(answers_to_one_sender_stop_at_the_hourly_limit, |database| {
+    let store = database.connect().await;
+    for index in 0..7 {
+        let raw = submission_email(
+            &format!("many-{index}@school.example"),
+            "busy@school.example",
+            &format!("School {index}"),
+        );
+        let report = ingest(&store, "many", &raw).await;
+        assert_eq!(report.outcome, Outcome::Accepted);
+        assert_eq!(report.answered, index < 5, "message {index}");
+    }
+    assert_eq!(
+        store
+            .outbox(Some(OutboxStatus::Queued))
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+});
+
+#[tokio::test]
+async fn send_writes_each_queued_answer_to_the_outbox_folder_once() {
+    let database = TestDatabase::sqlite();
+    let store = database.connect().await;
+    ingest(
+        &store,
+        "offer",
+        &submission_email("file-1@school.example", "anna@school.example", "Gymnasium"),
+    )
+    .await;
+    let folder = tempfile::tempdir().unwrap();
+    let transport = Transport::from_settings(
+        &OutboundTransport::File {
+            dir: folder.path().to_owned(),
+        },
+        None,
+    )
+    .unwrap();
+    let report = send(&store, &transport, now()).await;
+    assert_eq!(report.sent, 1);
+    let again = send(&store, &transport, now()).await;
+    assert_eq!(again.sent, 0);
+    let files: Vec<_> = std::fs::read_dir(folder.path()).unwrap().collect();
+    assert_eq!(files.len(), 1);
+    let written = std::fs::read_to_string(files[0].as_ref().unwrap().path()).unwrap();
+    assert!(written.contains("Auto-Submitted: auto-replied"));
+    assert!(written.contains("text/html"));
+    assert_eq!(
+        store.outbox(Some(OutboxStatus::Sent)).await.unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn ingest_json_prints_one_line_per_message_from_stdin_and_mbox() {
+    use std::io::Write;
+    let folder = tempfile::tempdir().unwrap();
+    let mbox = folder.path().join("archive.mbox");
+    let mut archive = b"From anna@school.example Mon Mar  2 09:00:00 2026\n".to_vec();
+    archive.extend(submission_email(
+        "mbox-1@school.example",
+        "anna@school.example",
+        "A",
+    ));
+    archive.extend(b"\nFrom carl@school.example Mon Mar  2 09:01:00 2026\nFrom: carl@school.example\nSubject: hi\nMessage-ID: <mbox-2@school.example>\n\nHow do I take part?\n");
+    std::fs::write(&mbox, archive).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_mobmatch"))
+        .args(["ingest", "-", mbox.to_str().unwrap(), "--json"])
+        .current_dir(folder.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&submission_email(
+            "stdin-1@school.example",
+            "eva@school.example",
+            "E",
+        ))
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let outcomes: Vec<&str> = lines
+        .iter()
+        .map(|line| line["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["accepted", "accepted", "unrecognised"]);
+    assert_eq!(lines[0]["source"], "-");
+    assert_eq!(lines[0]["message_id"], "stdin-1@school.example");
+    assert_eq!(lines[0]["kind"], "submission");
+    assert_eq!(lines[0]["reference"], "S-1");
+    assert_eq!(lines[0]["errors"], serde_json::json!([]));
+    assert_eq!(lines[2]["kind"], Value::Null);
+}
