@@ -66,18 +66,20 @@ impl FlowNetwork {
         self.cost.len() - 1
     }
 
-    pub fn solve(&self) -> Result<MinCostFlow, Infeasible> {
+    /// Solves the network, taking it over so that its arrays need not be copied.
+    pub fn solve(self) -> Result<MinCostFlow, Infeasible> {
         if self.supply.iter().sum::<i64>() != 0 {
             return Err(Infeasible);
         }
+        let real_arcs = self.arc_count();
         let mut simplex = Simplex::new(self);
         simplex.run();
-        let real_arcs = self.arc_count();
         if simplex.flow[real_arcs..].iter().any(|&flow| flow != 0) {
             return Err(Infeasible);
         }
-        let flow = simplex.flow[..real_arcs].to_vec();
-        let total_cost = flow.iter().zip(&self.cost).map(|(f, c)| f * c).sum();
+        let mut flow = simplex.flow;
+        flow.truncate(real_arcs);
+        let total_cost = flow.iter().zip(&simplex.cost).map(|(f, c)| f * c).sum();
         Ok(MinCostFlow { flow, total_cost })
     }
 
@@ -148,7 +150,7 @@ struct Simplex {
 }
 
 impl Simplex {
-    fn new(network: &FlowNetwork) -> Simplex {
+    fn new(network: FlowNetwork) -> Simplex {
         let node_count = network.node_count();
         let real_arc_count = network.arc_count();
         let root = node_count;
@@ -157,13 +159,14 @@ impl Simplex {
         // Dearer than any path through real arcs, so artificial arcs leave the tree
         // whenever a real path can carry their flow.
         let artificial_cost = (largest_cost + 1) * (node_count as i64 + 1);
+        let supply = network.supply;
 
         let mut simplex = Simplex {
             real_arc_count,
-            arc_source: network.arc_source.clone(),
-            arc_target: network.arc_target.clone(),
-            capacity: network.capacity.clone(),
-            cost: network.cost.clone(),
+            arc_source: network.arc_source,
+            arc_target: network.arc_target,
+            capacity: network.capacity,
+            cost: network.cost,
             flow: vec![0; all_arcs],
             state: vec![STATE_LOWER; all_arcs],
             potential: vec![0; node_count + 1],
@@ -195,7 +198,7 @@ impl Simplex {
         simplex.reverse_thread[0] = root;
         simplex.subtree_size[root] = node_count + 1;
         simplex.last_successor[root] = root.wrapping_sub(1);
-        for node in 0..node_count {
+        for (node, &supply) in supply.iter().enumerate() {
             let arc = real_arc_count + node;
             simplex.predecessor_arc[node] = arc;
             simplex.thread[node] = node + 1;
@@ -203,7 +206,6 @@ impl Simplex {
             simplex.last_successor[node] = node;
             simplex.state[arc] = STATE_TREE;
             simplex.capacity.push(UNLIMITED);
-            let supply = network.supply[node];
             simplex.flow[arc] = supply.abs();
             if supply >= 0 {
                 simplex.predecessor_direction[node] = DIRECTION_UP;
@@ -668,7 +670,7 @@ mod tests {
         #[test]
         fn finds_the_same_optimum_as_successive_shortest_paths(network in forward_network()) {
             let expected = bellman_ford_min_cost_flow(&network);
-            match network.solve() {
+            match network.clone().solve() {
                 Ok(solution) => {
                     prop_assert_eq!(Some(solution.total_cost), expected);
                     let mut balance = network.supply.clone();

@@ -22,6 +22,16 @@ pub struct ScoreWeights {
     pub partner_country: f64,
 }
 
+impl ScoreWeights {
+    pub fn total(&self) -> f64 {
+        self.field_specificity
+            + self.date_overlap
+            + self.capacity
+            + self.inclusion_support
+            + self.partner_country
+    }
+}
+
 impl Default for ScoreWeights {
     fn default() -> ScoreWeights {
         ScoreWeights {
@@ -85,7 +95,7 @@ pub(super) fn score(
         (weights.inclusion_support, parts.inclusion_support),
         (weights.partner_country, parts.partner_country),
     ];
-    let total_weight: f64 = weighted.iter().map(|(weight, _)| weight).sum();
+    let total_weight = weights.total();
     if total_weight <= 0.0 {
         return Score(0);
     }
@@ -132,7 +142,9 @@ pub(super) fn reasons(offer: &Side, request: &Side, overlap_days: u32) -> Vec<St
 
     let hosted = offer_details.participants;
     let sent = request_details.participants;
-    reasons.push(if hosted >= sent {
+    reasons.push(if hosted >= sent && sent == 1 {
+        "the host can take the participant".to_owned()
+    } else if hosted >= sent {
         format!("the host can take all {sent} participants")
     } else {
         format!("the host can take {hosted} of the {sent} participants")
@@ -141,9 +153,17 @@ pub(super) fn reasons(offer: &Side, request: &Side, overlap_days: u32) -> Vec<St
     let fewer = request_details.fewer_opportunities;
     reasons.push(match (fewer, offer_details.inclusion_support) {
         (0, _) => "no participant needs inclusion support".to_owned(),
+        (1, true) => {
+            "the host gives inclusion support for the participant with fewer opportunities"
+                .to_owned()
+        }
         (_, true) => format!(
             "the host gives inclusion support for the {fewer} participants with fewer opportunities"
         ),
+        (1, false) => {
+            "the host gives no inclusion support, though 1 participant has fewer opportunities"
+                .to_owned()
+        }
         (_, false) => format!(
             "the host gives no inclusion support, though {fewer} participants have fewer opportunities"
         ),
