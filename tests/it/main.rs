@@ -5,4 +5,5 @@ mod support;
 
 mod cli;
 mod forms;
+mod matching;
 mod store;
