@@ -1,15 +1,15 @@
 //! Candidate pairs without comparing every offer with every request: requests are put
-//! in buckets by mobility type, language and the two-digit broad field of each of their
-//! fields of education (compatible codes always share those two digits), each bucket
-//! sorted by first day. An offer looks only into the buckets of its own type, languages
-//! and broad fields, and only at the requests whose windows can overlap its own by its
+//! in buckets by mobility type, language and field of education, each bucket sorted by
+//! first day. An offer looks only into the buckets of its own type, of its languages and
+//! of the fields compatible with its own (found once per field among the fields the
+//! requests list), and only at the requests whose windows can overlap its own by its
 //! minimum stay; the full rules then decide.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use super::rules::{Pool, Side};
 use super::score::{Score, ScoreWeights, score};
-use crate::domain::MobilityType;
+use crate::domain::{IscedField, MobilityType};
 
 /// A lawful pair: indices into the pool's offers and requests, and the pair's score.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +32,12 @@ struct Bucket {
 /// Every lawful pair of the pool, sorted by offer and then request.
 pub(super) fn find_candidates(pool: &Pool, weights: &ScoreWeights) -> Vec<Edge> {
     let buckets = bucket_requests(&pool.requests);
+    let requested_fields: BTreeSet<IscedField> = pool
+        .requests
+        .iter()
+        .flat_map(|request| request.details.fields.iter().copied())
+        .collect();
+    let mut compatible_fields: HashMap<IscedField, Vec<&'static str>> = HashMap::new();
     let mut last_seen_by_offer = vec![u32::MAX; pool.requests.len()];
     let mut edges = Vec::new();
     let mut keys = Vec::new();
@@ -39,7 +45,23 @@ pub(super) fn find_candidates(pool: &Pool, weights: &ScoreWeights) -> Vec<Edge> 
         let offer_index = offer_index as u32;
         let first_edge = edges.len();
         keys.clear();
-        keys.extend(bucket_keys(offer));
+        let details = offer.details;
+        for field in &details.fields {
+            let compatible = compatible_fields.entry(*field).or_insert_with(|| {
+                requested_fields
+                    .iter()
+                    .filter(|requested| requested.is_compatible_with(field))
+                    .map(|requested| requested.code())
+                    .collect()
+            });
+            for language in &details.languages {
+                keys.extend(
+                    compatible
+                        .iter()
+                        .map(|code| (details.mobility_type, language.code(), *code)),
+                );
+            }
+        }
         keys.sort_unstable();
         keys.dedup();
         let shortest_stay = offer.details.duration.min_days() as i32;
@@ -78,22 +100,20 @@ pub(super) fn find_candidates(pool: &Pool, weights: &ScoreWeights) -> Vec<Edge> 
     edges
 }
 
-fn bucket_keys<'a>(side: &'a Side) -> impl Iterator<Item = BucketKey> + 'a {
-    let details = side.details;
-    details.languages.iter().flat_map(move |language| {
-        details
-            .fields
-            .iter()
-            .map(move |field| (details.mobility_type, language.code(), &field.code()[..2]))
-    })
-}
-
 fn bucket_requests(requests: &[Side]) -> HashMap<BucketKey, Bucket> {
     let mut buckets: HashMap<BucketKey, Bucket> = HashMap::new();
     let mut keys = Vec::new();
     for (index, request) in requests.iter().enumerate() {
+        let details = request.details;
         keys.clear();
-        keys.extend(bucket_keys(request));
+        for language in &details.languages {
+            keys.extend(
+                details
+                    .fields
+                    .iter()
+                    .map(|field| (details.mobility_type, language.code(), field.code())),
+            );
+        }
         keys.sort_unstable();
         keys.dedup();
         for key in &keys {

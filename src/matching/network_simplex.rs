@@ -13,8 +13,8 @@ use std::fmt::{self, Write};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FlowNetwork {
     supply: Vec<i64>,
-    arc_source: Vec<usize>,
-    arc_target: Vec<usize>,
+    arc_source: Vec<u32>,
+    arc_target: Vec<u32>,
     capacity: Vec<i64>,
     cost: Vec<i64>,
 }
@@ -34,6 +34,7 @@ pub struct Infeasible;
 
 impl FlowNetwork {
     pub fn new(node_count: usize) -> FlowNetwork {
+        node_index(node_count);
         FlowNetwork {
             supply: vec![0; node_count],
             ..FlowNetwork::default()
@@ -59,8 +60,8 @@ impl FlowNetwork {
             "arc ends are nodes of the network"
         );
         assert!(capacity >= 0, "capacities are never negative");
-        self.arc_source.push(source);
-        self.arc_target.push(target);
+        self.arc_source.push(node_index(source));
+        self.arc_target.push(node_index(target));
         self.capacity.push(capacity);
         self.cost.push(cost);
         self.cost.len() - 1
@@ -107,6 +108,11 @@ impl FlowNetwork {
     }
 }
 
+/// Node numbers are kept in 32 bits: the arc arrays are what the solver reads most.
+fn node_index(node: usize) -> u32 {
+    u32::try_from(node).expect("a network has fewer than 2³² nodes")
+}
+
 const STATE_UPPER: i8 = -1;
 const STATE_TREE: i8 = 0;
 const STATE_LOWER: i8 = 1;
@@ -120,8 +126,8 @@ const MINIMUM_BLOCK_SIZE: usize = 10;
 /// artificial root, which make the first spanning tree.
 struct Simplex {
     real_arc_count: usize,
-    arc_source: Vec<usize>,
-    arc_target: Vec<usize>,
+    arc_source: Vec<u32>,
+    arc_target: Vec<u32>,
     capacity: Vec<i64>,
     cost: Vec<i64>,
     flow: Vec<i64>,
@@ -209,14 +215,14 @@ impl Simplex {
             simplex.flow[arc] = supply.abs();
             if supply >= 0 {
                 simplex.predecessor_direction[node] = DIRECTION_UP;
-                simplex.arc_source.push(node);
-                simplex.arc_target.push(root);
+                simplex.arc_source.push(node_index(node));
+                simplex.arc_target.push(node_index(root));
                 simplex.cost.push(0);
             } else {
                 simplex.predecessor_direction[node] = DIRECTION_DOWN;
                 simplex.potential[node] = artificial_cost;
-                simplex.arc_source.push(root);
-                simplex.arc_target.push(node);
+                simplex.arc_source.push(node_index(root));
+                simplex.arc_target.push(node_index(node));
                 simplex.cost.push(artificial_cost);
             }
         }
@@ -240,43 +246,52 @@ impl Simplex {
         }
     }
 
-    fn reduced_cost(&self, arc: usize) -> i64 {
-        i64::from(self.state[arc])
-            * (self.cost[arc] + self.potential[self.arc_source[arc]]
-                - self.potential[self.arc_target[arc]])
+    fn source(&self, arc: usize) -> usize {
+        self.arc_source[arc] as usize
+    }
+
+    fn target(&self, arc: usize) -> usize {
+        self.arc_target[arc] as usize
     }
 
     /// Block search: scans arcs from where the last search stopped, a block at a time, and
-    /// takes the most negative reduced cost of the first block that has one.
+    /// takes the most negative reduced cost of the first block that has one. This loop is
+    /// where the solver spends its time, so it walks the arc arrays as slices.
     fn find_entering_arc(&mut self) -> bool {
         let arc_count = self.real_arc_count;
         let mut best = 0;
-        let mut left_in_block = self.block_size;
-        for arc in (self.next_arc..arc_count).chain(0..self.next_arc) {
-            let reduced_cost = self.reduced_cost(arc);
-            if reduced_cost < best {
-                best = reduced_cost;
-                self.entering_arc = arc;
-            }
-            left_in_block -= 1;
-            if left_in_block == 0 {
-                if best < 0 {
-                    self.next_arc = arc + 1;
-                    return true;
+        let mut best_arc = 0;
+        let mut start = self.next_arc;
+        let mut scanned = 0;
+        while scanned < arc_count {
+            let end = (start + self.block_size).min(arc_count);
+            let arcs = self.state[start..end]
+                .iter()
+                .zip(&self.cost[start..end])
+                .zip(&self.arc_source[start..end])
+                .zip(&self.arc_target[start..end]);
+            for (offset, (((&state, &cost), &source), &target)) in arcs.enumerate() {
+                let reduced_cost = i64::from(state)
+                    * (cost + self.potential[source as usize] - self.potential[target as usize]);
+                if reduced_cost < best {
+                    best = reduced_cost;
+                    best_arc = start + offset;
                 }
-                left_in_block = self.block_size;
             }
-        }
-        if best < 0 {
-            self.next_arc = self.entering_arc + 1;
-            return true;
+            scanned += end - start;
+            start = if end == arc_count { 0 } else { end };
+            if best < 0 {
+                self.entering_arc = best_arc;
+                self.next_arc = start;
+                return true;
+            }
         }
         false
     }
 
     fn find_join_node(&mut self) {
-        let mut u = self.arc_source[self.entering_arc];
-        let mut v = self.arc_target[self.entering_arc];
+        let mut u = self.source(self.entering_arc);
+        let mut v = self.target(self.entering_arc);
         while u != v {
             if self.subtree_size[u] < self.subtree_size[v] {
                 u = self.parent[u];
@@ -292,20 +307,16 @@ impl Simplex {
     fn find_leaving_arc(&mut self) -> bool {
         let arc = self.entering_arc;
         let (first, second) = if self.state[arc] == STATE_LOWER {
-            (self.arc_source[arc], self.arc_target[arc])
+            (self.source(arc), self.target(arc))
         } else {
-            (self.arc_target[arc], self.arc_source[arc])
+            (self.target(arc), self.source(arc))
         };
         self.delta = self.capacity[arc];
         let mut limiting_side = 0;
+        // The cycle runs down the tree from the join to `first` and up from `second`.
         let mut u = first;
         while u != self.join {
-            let tree_arc = self.predecessor_arc[u];
-            let room = if self.predecessor_direction[u] == DIRECTION_DOWN {
-                self.residual(tree_arc)
-            } else {
-                self.flow[tree_arc]
-            };
+            let room = self.room_above(u, DIRECTION_DOWN);
             if room < self.delta {
                 self.delta = room;
                 self.u_out = u;
@@ -315,12 +326,7 @@ impl Simplex {
         }
         let mut u = second;
         while u != self.join {
-            let tree_arc = self.predecessor_arc[u];
-            let room = if self.predecessor_direction[u] == DIRECTION_UP {
-                self.residual(tree_arc)
-            } else {
-                self.flow[tree_arc]
-            };
+            let room = self.room_above(u, DIRECTION_UP);
             if room <= self.delta {
                 self.delta = room;
                 self.u_out = u;
@@ -336,8 +342,13 @@ impl Simplex {
         limiting_side != 0
     }
 
-    fn residual(&self, arc: usize) -> i64 {
-        if self.capacity[arc] == UNLIMITED {
+    /// How far the flow can change on the tree arc above `u` when the cycle crosses it
+    /// in `direction`: up to the capacity along the arc, down to zero against it.
+    fn room_above(&self, u: usize, direction: i64) -> i64 {
+        let arc = self.predecessor_arc[u];
+        if self.predecessor_direction[u] != direction {
+            self.flow[arc]
+        } else if self.capacity[arc] == UNLIMITED {
             UNLIMITED
         } else {
             self.capacity[arc] - self.flow[arc]
@@ -349,12 +360,12 @@ impl Simplex {
         if self.delta > 0 {
             let change = i64::from(self.state[arc]) * self.delta;
             self.flow[arc] += change;
-            let mut u = self.arc_source[arc];
+            let mut u = self.source(arc);
             while u != self.join {
                 self.flow[self.predecessor_arc[u]] -= self.predecessor_direction[u] * change;
                 u = self.parent[u];
             }
-            let mut u = self.arc_target[arc];
+            let mut u = self.target(arc);
             while u != self.join {
                 self.flow[self.predecessor_arc[u]] += self.predecessor_direction[u] * change;
                 u = self.parent[u];
@@ -496,7 +507,7 @@ impl Simplex {
     }
 
     fn direction_of_entering_arc_at(&self, node: usize) -> i64 {
-        if node == self.arc_source[self.entering_arc] {
+        if node == self.source(self.entering_arc) {
             DIRECTION_UP
         } else {
             DIRECTION_DOWN
@@ -592,8 +603,8 @@ mod tests {
         }
         for arc in 0..network.arc_count() {
             add(
-                network.arc_source[arc],
-                network.arc_target[arc],
+                network.arc_source[arc] as usize,
+                network.arc_target[arc] as usize,
                 network.capacity[arc],
                 network.cost[arc],
             );
@@ -677,8 +688,8 @@ mod tests {
                     for arc in 0..network.arc_count() {
                         let flow = solution.flow[arc];
                         prop_assert!((0..=network.capacity[arc]).contains(&flow));
-                        balance[network.arc_source[arc]] -= flow;
-                        balance[network.arc_target[arc]] += flow;
+                        balance[network.arc_source[arc] as usize] -= flow;
+                        balance[network.arc_target[arc] as usize] += flow;
                     }
                     prop_assert!(balance.iter().all(|&b| b == 0));
                 }

@@ -20,7 +20,9 @@ pub(super) struct Side<'a> {
     pub last_day: i32,
     /// How many more introductions this round may give the submission.
     pub capacity: u32,
-    organisation_key: (String, String),
+    /// The same number for submissions of the same organisation (the store's identity:
+    /// contact email and name, ignoring case).
+    organisation: u32,
 }
 
 /// The offers and requests of a round, each sorted by reference, and the pairs that
@@ -49,6 +51,7 @@ impl<'a> Pool<'a> {
             *awaiting_answers.entry(pair.request).or_default() += 1;
         }
         let today_number = day_number(today);
+        let mut organisations: HashMap<(String, String), u32> = HashMap::new();
         let mut offers = Vec::new();
         let mut requests = Vec::new();
         for submission in submissions {
@@ -72,10 +75,14 @@ impl<'a> Pool<'a> {
                 first_day: day_number(details.window.start()).max(today_number),
                 last_day: day_number(details.window.end()),
                 capacity,
-                organisation_key: (
-                    details.organisation.contact_email.as_str().to_lowercase(),
-                    details.organisation.name.trim().to_lowercase(),
-                ),
+                organisation: {
+                    let key = (
+                        details.organisation.contact_email.as_str().to_lowercase(),
+                        details.organisation.name.trim().to_lowercase(),
+                    );
+                    let next = organisations.len() as u32;
+                    *organisations.entry(key).or_insert(next)
+                },
             });
         }
         offers.sort_by_key(|side| side.id);
@@ -92,10 +99,16 @@ impl<'a> Pool<'a> {
     }
 
     /// The days the two windows share when the pair keeps every hard rule, else `None`.
+    /// The cheap tests on numbers go first: most pairs an offer looks at fail on dates.
     pub fn lawful_overlap(&self, offer: &Side, request: &Side) -> Option<u32> {
         let (o, r) = (offer.details, request.details);
-        let lawful = o.mobility_type == r.mobility_type
-            && offer.organisation_key != request.organisation_key
+        let overlap =
+            offer.last_day.min(request.last_day) - offer.first_day.max(request.first_day) + 1;
+        let overlap = u32::try_from(overlap).ok()?;
+        let stay = o.duration.intersect(&r.duration)?;
+        let lawful = overlap >= stay.min_days()
+            && o.mobility_type == r.mobility_type
+            && offer.organisation != request.organisation
             && o.organisation.region != r.organisation.region
             && (!self.cross_border_only || offer.country != request.country)
             && o.fields
@@ -106,16 +119,8 @@ impl<'a> Pool<'a> {
                 .any(|language| r.languages.contains(language))
             && (o.partner_countries.is_empty() || o.partner_countries.contains(&request.country))
             && (r.partner_countries.is_empty() || r.partner_countries.contains(&offer.country))
-            && o.duration.intersect(&r.duration).is_some();
-        if !lawful {
-            return None;
-        }
-        let overlap =
-            offer.last_day.min(request.last_day) - offer.first_day.max(request.first_day) + 1;
-        let needed = o.duration.min_days().max(r.duration.min_days());
-        let overlap = u32::try_from(overlap).ok()?;
-        (overlap >= needed && !self.introduced_before.contains(&(offer.id, request.id)))
-            .then_some(overlap)
+            && !self.introduced_before.contains(&(offer.id, request.id));
+        lawful.then_some(overlap)
     }
 }
 
