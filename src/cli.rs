@@ -16,6 +16,7 @@ use crate::domain::{
 };
 use crate::import::{self, ImportReport};
 use crate::mail::{self, IngestReport, MailRules, Transport};
+use crate::round::{RoundMode, RoundReport, run_round};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
 use crate::synth::synthetic_submissions;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -66,6 +67,18 @@ pub enum Command {
         /// Only mobilities starting in this year.
         #[arg(long)]
         year: Option<i32>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a matching round now: pick the best offer/request pairs and record them as
+    /// proposed introductions.
+    Round {
+        /// Show what the round would do and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also list every candidate pair with its score.
+        #[arg(long)]
+        candidates: bool,
         #[arg(long)]
         json: bool,
     },
@@ -136,7 +149,11 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
         }
         Command::Submissions { status, role, json } => {
             let submissions = store
-                .submissions(&SubmissionFilter { status, role })
+                .submissions(&SubmissionFilter {
+                    status,
+                    role,
+                    ..SubmissionFilter::default()
+                })
                 .await?;
             print_listing(json, submissions.iter().map(SubmissionView::from))?;
             Outcome::Success
@@ -149,6 +166,22 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
         Command::Mobilities { status, year, json } => {
             let mobilities = store.mobilities(&MobilityFilter { status, year }).await?;
             print_listing(json, mobilities.iter().map(MobilityView::from))?;
+            Outcome::Success
+        }
+        Command::Round {
+            dry_run,
+            candidates,
+            json,
+        } => {
+            let now = Utc::now();
+            let today = now.with_timezone(&config.timezone).date_naive();
+            let mode = if dry_run {
+                RoundMode::DryRun
+            } else {
+                RoundMode::Record
+            };
+            let report = run_round(&store, &config.matching, now, today, mode).await?;
+            print_round(&report, candidates, json)?;
             Outcome::Success
         }
         Command::Synth {
@@ -441,6 +474,132 @@ fn print_import_report(what: ImportKind, report: &ImportReport, json: bool) -> a
         )?;
     }
     Ok(())
+}
+
+/// Prints the round as one JSON object (DESIGN.md section 7), or as a summary and tables.
+fn print_round(report: &RoundReport, with_candidates: bool, json: bool) -> anyhow::Result<()> {
+    let plan = &report.plan;
+    let introduction_ids = report
+        .stored
+        .as_ref()
+        .map(|stored| stored.introductions.as_slice())
+        .unwrap_or_default();
+    let introductions: Vec<PlannedIntroductionView> = plan
+        .introductions
+        .iter()
+        .enumerate()
+        .map(|(index, introduction)| PlannedIntroductionView {
+            reference: introduction_ids.get(index).map(ToString::to_string),
+            offer: introduction.offer.to_string(),
+            request: introduction.request.to_string(),
+            score: introduction.score.points(),
+            reasons: &introduction.reasons,
+        })
+        .collect();
+    let candidates: Vec<CandidateView> = plan
+        .candidates
+        .iter()
+        .map(|candidate| CandidateView {
+            offer: candidate.offer.to_string(),
+            request: candidate.request.to_string(),
+            score: candidate.score.points(),
+        })
+        .collect();
+    let round = RoundView {
+        reference: report
+            .stored
+            .as_ref()
+            .map(|stored| stored.round.to_string()),
+        dry_run: report.stored.is_none(),
+        started_at: report.started_at,
+        duration_ms: report.duration_ms,
+        parameters: &report.parameters,
+        offers: plan.offers,
+        requests: plan.requests,
+        candidates: plan.candidates.len(),
+        introductions: plan.introductions.len(),
+        total_score: plan.total_score(),
+    };
+    if json {
+        let mut output = serde_json::json!({ "round": round, "introductions": introductions });
+        if with_candidates {
+            output["candidates"] = serde_json::to_value(&candidates)?;
+        }
+        let mut stdout = std::io::stdout().lock();
+        serde_json::to_writer(&mut stdout, &output)?;
+        writeln!(stdout)?;
+        return Ok(());
+    }
+    let name = match &round.reference {
+        Some(reference) => format!("Round {reference}"),
+        None => "Dry run (nothing written)".to_owned(),
+    };
+    println!(
+        "{name}: {} offers and {} requests took part; {} candidate pairs; {} introductions, total score {:.2}.",
+        round.offers, round.requests, round.candidates, round.introductions, round.total_score
+    );
+    print_listing(false, introductions.into_iter())?;
+    if with_candidates {
+        println!("Candidates:");
+        print_listing(false, candidates.into_iter())?;
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct RoundView<'a> {
+    reference: Option<String>,
+    dry_run: bool,
+    started_at: DateTime<Utc>,
+    duration_ms: u64,
+    parameters: &'a serde_json::Value,
+    offers: usize,
+    requests: usize,
+    candidates: usize,
+    introductions: usize,
+    total_score: f64,
+}
+
+#[derive(Serialize)]
+struct PlannedIntroductionView<'a> {
+    reference: Option<String>,
+    offer: String,
+    request: String,
+    score: f64,
+    reasons: &'a [String],
+}
+
+impl TableRow for PlannedIntroductionView<'_> {
+    const HEADER: &'static [&'static str] = &["REF", "OFFER", "REQUEST", "SCORE", "REASONS"];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.reference.clone().unwrap_or_else(|| "-".to_owned()),
+            self.offer.clone(),
+            self.request.clone(),
+            format!("{:.2}", self.score),
+            self.reasons.join("; "),
+        ]
+    }
+}
+
+#[derive(Serialize)]
+struct CandidateView {
+    offer: String,
+    request: String,
+    score: f64,
+}
+
+impl TableRow for CandidateView {
+    const HEADER: &'static [&'static str] = &["OFFER", "REQUEST", "SCORE"];
+
+    fn cells(&self) -> Vec<String> {
+        vec![
+            self.offer.clone(),
+            self.request.clone(),
+            format!("{:.2}", self.score),
+        ]
+    }
 }
 
 /// Prints one JSON object per line, or a table with a header for people.

@@ -22,6 +22,7 @@ use cron::Schedule;
 use rand::Rng;
 
 use crate::domain::EmailAddress;
+pub use crate::matching::{MatchingSettings, ScoreWeights};
 use crate::store::url_without_password;
 
 /// The file read from the working directory when no `--config` is given.
@@ -123,14 +124,6 @@ pub struct ScheduleSettings {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct MatchingSettings {
-    pub max_introductions_per_request: u32,
-    pub max_introductions_per_offer: u32,
-    pub cross_border_only: bool,
-    pub fewer_opportunities_priority: f64,
-}
-
-#[derive(Clone, Debug, PartialEq)]
 pub struct TargetSettings {
     pub vet_mobility_rate: f64,
     pub fewer_opportunities_share: f64,
@@ -215,6 +208,10 @@ pub enum ConfigError {
         second: String,
         advice: String,
     },
+    #[error(
+        "the [matching] score weights are all 0; give at least one part of the score a weight above 0, such as field_specificity_weight = 30"
+    )]
+    NoScoreWeight,
     #[error("cannot write {}: {io_error}; check that its folder exists and is writable", path.display())]
     Unwritable { path: PathBuf, io_error: io::Error },
 }
@@ -468,21 +465,7 @@ fn read_config(sources: &mut Sources) -> Result<Config, ConfigError> {
                 parse_schedule,
             )?,
         },
-        matching: MatchingSettings {
-            max_introductions_per_request: sources
-                .whole_number("matching.max_introductions_per_request", 1..=i64::MAX)?
-                .unwrap_or(1),
-            max_introductions_per_offer: sources
-                .whole_number("matching.max_introductions_per_offer", 1..=i64::MAX)?
-                .unwrap_or(2),
-            cross_border_only: sources.flag("matching.cross_border_only", true)?,
-            fewer_opportunities_priority: sources.number(
-                "matching.fewer_opportunities_priority",
-                0.5,
-                0.0..=f64::MAX,
-                "a weight of 0 or more, such as 0.5",
-            )?,
-        },
+        matching: read_matching(sources)?,
         targets: read_targets(sources)?,
         reports: ReportSettings {
             dir: sources.text("reports.dir", "reports")?.into(),
@@ -564,6 +547,61 @@ fn read_outbound(sources: &mut Sources) -> Result<OutboundTransport, ConfigError
             password,
         })),
     }
+}
+
+fn read_matching(sources: &mut Sources) -> Result<MatchingSettings, ConfigError> {
+    let defaults = MatchingSettings::default();
+    let max_introductions_per_request = sources
+        .whole_number("matching.max_introductions_per_request", 1..=i64::MAX)?
+        .unwrap_or(defaults.max_introductions_per_request);
+    let max_introductions_per_offer = sources
+        .whole_number("matching.max_introductions_per_offer", 1..=i64::MAX)?
+        .unwrap_or(defaults.max_introductions_per_offer);
+    let cross_border_only =
+        sources.flag("matching.cross_border_only", defaults.cross_border_only)?;
+    let fewer_opportunities_priority = sources.number(
+        "matching.fewer_opportunities_priority",
+        defaults.fewer_opportunities_priority,
+        0.0..=f64::MAX,
+        "a weight of 0 or more, such as 0.5",
+    )?;
+    let mut weight = |key, default| {
+        sources.number(
+            key,
+            default,
+            0.0..=f64::MAX,
+            "a weight of 0 or more, such as 10",
+        )
+    };
+    let weights = ScoreWeights {
+        field_specificity: weight(
+            "matching.field_specificity_weight",
+            defaults.weights.field_specificity,
+        )?,
+        date_overlap: weight(
+            "matching.date_overlap_weight",
+            defaults.weights.date_overlap,
+        )?,
+        capacity: weight("matching.capacity_weight", defaults.weights.capacity)?,
+        inclusion_support: weight(
+            "matching.inclusion_support_weight",
+            defaults.weights.inclusion_support,
+        )?,
+        partner_country: weight(
+            "matching.partner_country_weight",
+            defaults.weights.partner_country,
+        )?,
+    };
+    if weights.total() <= 0.0 {
+        return Err(ConfigError::NoScoreWeight);
+    }
+    Ok(MatchingSettings {
+        max_introductions_per_request,
+        max_introductions_per_offer,
+        cross_border_only,
+        fewer_opportunities_priority,
+        weights,
+    })
 }
 
 fn read_targets(sources: &mut Sources) -> Result<TargetSettings, ConfigError> {
@@ -1217,6 +1255,13 @@ mod tests {
                 max_introductions_per_offer: 2,
                 cross_border_only: true,
                 fewer_opportunities_priority: 0.5,
+                weights: ScoreWeights {
+                    field_specificity: 30.0,
+                    date_overlap: 25.0,
+                    capacity: 25.0,
+                    inclusion_support: 10.0,
+                    partner_country: 10.0,
+                },
             }
         );
         assert_eq!(
@@ -1256,6 +1301,7 @@ mod tests {
                 [matching]
                 max_introductions_per_offer = 3
                 fewer_opportunities_priority = 1
+                partner_country_weight = 0
 
                 [targets]
                 vet_mobility_rate = 0.25
@@ -1283,6 +1329,8 @@ mod tests {
         assert_eq!(config.schedule.matching_round.source(), "0 30 7 * * Tue");
         assert_eq!(config.matching.max_introductions_per_offer, 3);
         assert_eq!(config.matching.fewer_opportunities_priority, 1.0);
+        assert_eq!(config.matching.weights.partner_country, 0.0);
+        assert_eq!(config.matching.weights.field_specificity, 30.0);
         assert_eq!(config.targets.vet_mobility_rate, 0.25);
         assert_eq!(config.mail.name, "Mobility Matchmaking");
     }
@@ -1554,6 +1602,14 @@ mod tests {
             (
                 "[matching]\nfewer_opportunities_priority = -1",
                 "matching.fewer_opportunities_priority in mobmatch.toml: -1 is out of range; expected a weight of 0 or more",
+            ),
+            (
+                "[matching]\ncapacity_weight = \"a lot\"",
+                "matching.capacity_weight in mobmatch.toml: \"a lot\" is not a number; expected a weight of 0 or more, such as 10",
+            ),
+            (
+                "[matching]\nfield_specificity_weight = 0\ndate_overlap_weight = 0\ncapacity_weight = 0\ninclusion_support_weight = 0\npartner_country_weight = 0",
+                "the [matching] score weights are all 0; give at least one part of the score a weight above 0",
             ),
             (
                 "[targets]\nvet_mobility_rate = 20",

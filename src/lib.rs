@@ -8,5 +8,7 @@ pub mod domain;
 pub mod forms;
 pub mod import;
 pub mod mail;
+pub mod matching;
+pub mod round;
 pub mod store;
 pub mod synth;

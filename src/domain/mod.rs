@@ -18,8 +18,9 @@ pub use kinds::{
     Answer, IntroductionStatus, MobilityStatus, MobilityType, Role, Source, SubmissionStatus,
 };
 pub use records::{
-    Destination, Introduction, IntroductionId, Mobility, MobilityDetails, MobilityId, Organisation,
-    Population, Round, RoundId, SideAnswer, Submission, SubmissionDetails, SubmissionId,
+    Destination, IntroducedPair, Introduction, IntroductionId, Mobility, MobilityDetails,
+    MobilityId, Organisation, Population, Round, RoundId, SideAnswer, Submission,
+    SubmissionDetails, SubmissionId,
 };
 
 /// A value that does not parse. The message says what is wrong and what to write

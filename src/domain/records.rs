@@ -205,6 +205,25 @@ pub struct Introduction {
     pub created_at: DateTime<Utc>,
 }
 
+/// A pair an earlier round introduced, and where its introduction stands: a round never
+/// introduces it again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntroducedPair {
+    pub offer: SubmissionId,
+    pub request: SubmissionId,
+    pub status: IntroductionStatus,
+}
+
+impl IntroducedPair {
+    /// Whether the introduction still waits for one side or both to answer.
+    pub fn awaits_answers(&self) -> bool {
+        matches!(
+            self.status,
+            IntroductionStatus::Proposed | IntroductionStatus::Introduced
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Round {
     pub id: RoundId,

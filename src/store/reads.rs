@@ -9,10 +9,13 @@ use super::records::{
 };
 use super::rows::{
     INBOUND_MESSAGE_COLUMNS, InboundMessageRow, IntroductionRow, MOBILITY_COLUMNS, MobilityRow,
-    OUTBOX_COLUMNS, OutboxRow, PopulationRow, RoundRow, SUBMISSION_COLUMNS, SubmissionRow,
+    OUTBOX_COLUMNS, OutboxRow, PopulationRow, RoundRow, SUBMISSION_COLUMNS, SubmissionRow, parse,
 };
 use super::{Pool, Store, StoreError};
-use crate::domain::{Introduction, Mobility, Population, Round, Submission, SubmissionId};
+use crate::domain::{
+    IntroducedPair, Introduction, IntroductionStatus, Mobility, Population, Round, Submission,
+    SubmissionId, SubmissionStatus,
+};
 
 impl Store {
     /// Submissions in the order they arrived.
@@ -25,6 +28,7 @@ impl Store {
              JOIN organisations ON organisations.id = submissions.organisation_id \
              WHERE ($1 IS NULL OR submissions.status = $1) \
              AND ($2 IS NULL OR submissions.role = $2) \
+             AND ($3 IS NULL OR submissions.latest_end >= $3) \
              ORDER BY submissions.id"
         );
         let status = filter.status.map(|status| status.value());
@@ -33,6 +37,7 @@ impl Store {
             sqlx::query_as(&sql)
                 .bind(status)
                 .bind(role)
+                .bind(filter.window_ends_on_or_after)
                 .fetch_all(pool)
                 .await?
         });
@@ -99,6 +104,39 @@ impl Store {
             .await?
         });
         rows.into_iter().map(Introduction::try_from).collect()
+    }
+
+    /// The pairs introduced so far whose offer and request are both still open, with
+    /// where each introduction stands: what a matching round must know of the past.
+    pub async fn introduced_pairs_among_open(&self) -> Result<Vec<IntroducedPair>, StoreError> {
+        let open = SubmissionStatus::Open.value();
+        let rows: Vec<(i64, i64, String)> = on_backend!(Pool, &self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT introductions.offer_id, introductions.request_id, introductions.status \
+                 FROM introductions \
+                 JOIN submissions AS offers ON offers.id = introductions.offer_id \
+                 JOIN submissions AS requests ON requests.id = introductions.request_id \
+                 WHERE offers.status = $1 AND requests.status = $1 \
+                 ORDER BY introductions.id",
+            )
+            .bind(open)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(offer, request, status)| {
+                Ok(IntroducedPair {
+                    offer: SubmissionId::new(offer),
+                    request: SubmissionId::new(request),
+                    status: parse(
+                        "introductions",
+                        "status",
+                        &status,
+                        IntroductionStatus::from_value,
+                    )?,
+                })
+            })
+            .collect()
     }
 
     /// Population figures by region, then year.

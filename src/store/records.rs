@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
@@ -194,6 +194,8 @@ pub struct NewIntroduction {
 pub struct SubmissionFilter {
     pub status: Option<SubmissionStatus>,
     pub role: Option<Role>,
+    /// Only submissions whose window ends on this day or later.
+    pub window_ends_on_or_after: Option<NaiveDate>,
 }
 
 /// Which mobilities to list; `year` selects by the year of the start date.

@@ -405,7 +405,7 @@ pub(super) fn join_codes<T>(items: &[T], code: impl Fn(&T) -> &str) -> String {
     items.iter().map(code).collect::<Vec<_>>().join(" ")
 }
 
-fn parse<T>(
+pub(super) fn parse<T>(
     table: &'static str,
     column: &'static str,
     value: &str,

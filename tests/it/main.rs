@@ -6,4 +6,5 @@ mod support;
 mod cli;
 mod forms;
 mod mail;
+mod matching;
 mod store;

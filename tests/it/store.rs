@@ -21,7 +21,7 @@ fn date(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }
 
-fn organisation(name: &str, email: &str, region: &str) -> Organisation {
+pub(crate) fn organisation(name: &str, email: &str, region: &str) -> Organisation {
     Organisation {
         name: name.to_owned(),
         contact_name: "Anna Berg".to_owned(),
@@ -31,7 +31,7 @@ fn organisation(name: &str, email: &str, region: &str) -> Organisation {
 }
 
 /// TKNIKA in the Basque Country hosts up to four VET learners in electricity or materials.
-fn basque_offer() -> SubmissionDetails {
+pub(crate) fn basque_offer() -> SubmissionDetails {
     SubmissionDetails {
         role: Role::Receiving,
         organisation: organisation("TKNIKA", "mobility@tknika.example", "ES21"),
@@ -55,7 +55,7 @@ fn basque_offer() -> SubmissionDetails {
 }
 
 /// A school in Västsverige wants to send three learners, two with fewer opportunities.
-fn swedish_request() -> SubmissionDetails {
+pub(crate) fn swedish_request() -> SubmissionDetails {
     SubmissionDetails {
         role: Role::Sending,
         organisation: organisation("Göteborgs Tekniska Gymnasium", "anna@gtg.example", "SE23"),
@@ -136,7 +136,7 @@ fn round() -> NewRound {
     }
 }
 
-async fn insert_submission(
+pub(crate) async fn insert_submission(
     store: &Store,
     details: &SubmissionDetails,
     status: SubmissionStatus,
@@ -239,6 +239,7 @@ on_both_backends!(submissions_are_listed_by_status_and_role, |database| {
     let open = SubmissionFilter {
         status: Some(SubmissionStatus::Open),
         role: None,
+        ..SubmissionFilter::default()
     };
     assert_eq!(
         ids(store.submissions(&open).await.unwrap()),
@@ -247,6 +248,7 @@ on_both_backends!(submissions_are_listed_by_status_and_role, |database| {
     let requests = SubmissionFilter {
         status: None,
         role: Some(Role::Sending),
+        ..SubmissionFilter::default()
     };
     assert_eq!(
         ids(store.submissions(&requests).await.unwrap()),
@@ -255,6 +257,7 @@ on_both_backends!(submissions_are_listed_by_status_and_role, |database| {
     let open_requests = SubmissionFilter {
         status: Some(SubmissionStatus::Open),
         role: Some(Role::Sending),
+        ..SubmissionFilter::default()
     };
     assert_eq!(
         ids(store.submissions(&open_requests).await.unwrap()),
@@ -263,6 +266,7 @@ on_both_backends!(submissions_are_listed_by_status_and_role, |database| {
     let withdrawn = SubmissionFilter {
         status: Some(SubmissionStatus::Withdrawn),
         role: None,
+        ..SubmissionFilter::default()
     };
     assert!(store.submissions(&withdrawn).await.unwrap().is_empty());
 });

@@ -1,0 +1,130 @@
+//! Who takes part in a round, and the hard rules of DESIGN.md section 6 for one pair.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+
+use super::MatchingSettings;
+use crate::domain::{
+    Country, IntroducedPair, Role, Submission, SubmissionDetails, SubmissionId, SubmissionStatus,
+};
+
+/// An open submission in a round, with what the rules look at prepared once.
+pub(super) struct Side<'a> {
+    pub id: SubmissionId,
+    pub details: &'a SubmissionDetails,
+    pub country: Country,
+    /// Days counted from the common era; the window starts no earlier than today,
+    /// because days already past cannot be spent abroad.
+    pub first_day: i32,
+    pub last_day: i32,
+    /// How many more introductions this round may give the submission.
+    pub capacity: u32,
+    /// The same number for submissions of the same organisation (the store's identity:
+    /// contact email and name, ignoring case).
+    organisation: u32,
+}
+
+/// The offers and requests of a round, each sorted by reference, and the pairs that
+/// were introduced before.
+pub(super) struct Pool<'a> {
+    pub offers: Vec<Side<'a>>,
+    pub requests: Vec<Side<'a>>,
+    pub introduced_before: HashSet<(SubmissionId, SubmissionId)>,
+    pub cross_border_only: bool,
+}
+
+impl<'a> Pool<'a> {
+    /// Takes every open submission whose window has not ended and that has room for an
+    /// introduction: an introduction still waiting for answers counts against the limits
+    /// of both its submissions, so nobody is asked to weigh two proposals at once beyond
+    /// what the limits allow.
+    pub fn new(
+        submissions: &'a [Submission],
+        introduced: &[IntroducedPair],
+        settings: &MatchingSettings,
+        today: NaiveDate,
+    ) -> Pool<'a> {
+        let mut awaiting_answers: HashMap<SubmissionId, u32> = HashMap::new();
+        for pair in introduced.iter().filter(|pair| pair.awaits_answers()) {
+            *awaiting_answers.entry(pair.offer).or_default() += 1;
+            *awaiting_answers.entry(pair.request).or_default() += 1;
+        }
+        let today_number = day_number(today);
+        let mut organisations: HashMap<(String, String), u32> = HashMap::new();
+        let mut offers = Vec::new();
+        let mut requests = Vec::new();
+        for submission in submissions {
+            let details = &submission.details;
+            if submission.status != SubmissionStatus::Open || details.window.end() < today {
+                continue;
+            }
+            let (limit, sides) = match details.role {
+                Role::Receiving => (settings.max_introductions_per_offer, &mut offers),
+                Role::Sending => (settings.max_introductions_per_request, &mut requests),
+            };
+            let waiting = awaiting_answers.get(&submission.id).copied().unwrap_or(0);
+            let capacity = limit.saturating_sub(waiting);
+            if capacity == 0 {
+                continue;
+            }
+            sides.push(Side {
+                id: submission.id,
+                details,
+                country: details.organisation.region.country(),
+                first_day: day_number(details.window.start()).max(today_number),
+                last_day: day_number(details.window.end()),
+                capacity,
+                organisation: {
+                    let key = (
+                        details.organisation.contact_email.as_str().to_lowercase(),
+                        details.organisation.name.trim().to_lowercase(),
+                    );
+                    let next = organisations.len() as u32;
+                    *organisations.entry(key).or_insert(next)
+                },
+            });
+        }
+        offers.sort_by_key(|side| side.id);
+        requests.sort_by_key(|side| side.id);
+        Pool {
+            offers,
+            requests,
+            introduced_before: introduced
+                .iter()
+                .map(|pair| (pair.offer, pair.request))
+                .collect(),
+            cross_border_only: settings.cross_border_only,
+        }
+    }
+
+    /// The days the two windows share when the pair keeps every hard rule, else `None`.
+    /// The cheap tests on numbers go first: most pairs an offer looks at fail on dates.
+    pub fn lawful_overlap(&self, offer: &Side, request: &Side) -> Option<u32> {
+        let (o, r) = (offer.details, request.details);
+        let overlap =
+            offer.last_day.min(request.last_day) - offer.first_day.max(request.first_day) + 1;
+        let overlap = u32::try_from(overlap).ok()?;
+        let stay = o.duration.intersect(&r.duration)?;
+        let lawful = overlap >= stay.min_days()
+            && o.mobility_type == r.mobility_type
+            && offer.organisation != request.organisation
+            && o.organisation.region != r.organisation.region
+            && (!self.cross_border_only || offer.country != request.country)
+            && o.fields
+                .iter()
+                .any(|a| r.fields.iter().any(|b| a.is_compatible_with(b)))
+            && o.languages
+                .iter()
+                .any(|language| r.languages.contains(language))
+            && (o.partner_countries.is_empty() || o.partner_countries.contains(&request.country))
+            && (r.partner_countries.is_empty() || r.partner_countries.contains(&offer.country))
+            && !self.introduced_before.contains(&(offer.id, request.id));
+        lawful.then_some(overlap)
+    }
+}
+
+pub(super) fn day_number(date: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    date.num_days_from_ce()
+}
