@@ -215,7 +215,7 @@ struct Handled {
 
 async fn handle(
     store: &Store,
-    transaction: &mut Tx,
+    transaction: &mut Tx<'_>,
     rules: &MailRules,
     decoded: &DecodedMessage,
     classification: &Classification,
@@ -334,7 +334,7 @@ async fn handle(
 
 async fn reply_to_submission(
     store: &Store,
-    transaction: &mut Tx,
+    transaction: &mut Tx<'_>,
     id: SubmissionId,
     reply: &ReplyText,
     context: &SubmissionContext,
@@ -501,7 +501,7 @@ fn help(outcome: Outcome, errors: Vec<InboundError>, problem: Option<String>) ->
 
 /// Queues our answer unless the sender had `reply_limit_per_hour` answers already.
 async fn queue_answer(
-    transaction: &mut Tx,
+    transaction: &mut Tx<'_>,
     rules: &MailRules,
     decoded: &DecodedMessage,
     message_key: &str,
