@@ -108,11 +108,19 @@ enum RowWrite {
 
 /// A row read from a CSV file that knows how to store itself.
 trait ImportRow {
-    async fn write(self, transaction: &mut Tx, now: DateTime<Utc>) -> Result<RowWrite, StoreError>;
+    async fn write(
+        self,
+        transaction: &mut Tx<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<RowWrite, StoreError>;
 }
 
 impl ImportRow for MobilityRow {
-    async fn write(self, transaction: &mut Tx, now: DateTime<Utc>) -> Result<RowWrite, StoreError> {
+    async fn write(
+        self,
+        transaction: &mut Tx<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<RowWrite, StoreError> {
         if let Some(introduction) = self.details.introduction
             && !transaction.introduction_exists(introduction).await?
         {
@@ -141,7 +149,11 @@ impl ImportRow for MobilityRow {
 }
 
 impl ImportRow for PopulationRow {
-    async fn write(self, transaction: &mut Tx, now: DateTime<Utc>) -> Result<RowWrite, StoreError> {
+    async fn write(
+        self,
+        transaction: &mut Tx<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<RowWrite, StoreError> {
         Ok(
             match transaction.upsert_population(&self.population, now).await? {
                 PopulationWrite::Inserted => RowWrite::Imported,

@@ -13,27 +13,26 @@ pub(crate) fn fixed_value<T: Copy>(
     close_spelling: bool,
 ) -> Option<T> {
     let folded = fold_name(&input.replace(['_', '-'], " "));
-    let candidates = values.iter().flat_map(|fixed| {
-        fixed
-            .spellings
-            .iter()
-            .map(move |spelling| (fixed.value, fold_name(&spelling.replace(['_', '-'], " "))))
-    });
-    let mut best: Option<(usize, T)> = None;
-    for (value, spelling) in candidates {
-        let distance = if spelling == folded {
-            0
-        } else if close_spelling {
-            edit_distance(&spelling, &folded)
-        } else {
-            continue;
-        };
-        if best.is_none_or(|(best_distance, _)| distance < best_distance) {
-            best = Some((distance, value));
-        }
+    let spellings = || {
+        values.iter().flat_map(|fixed| {
+            fixed
+                .spellings
+                .iter()
+                .map(move |spelling| (fixed.value, fold_name(&spelling.replace(['_', '-'], " "))))
+        })
+    };
+    // Most values are spelt right: look for the exact spelling before measuring typos.
+    if let Some((value, _)) = spellings().find(|(_, spelling)| *spelling == folded) {
+        return Some(value);
     }
-    let allowed = |spelling_length: usize| (spelling_length / 6).clamp(1, 3);
-    best.filter(|(distance, _)| *distance == 0 || *distance <= allowed(folded.chars().count()))
+    if !close_spelling {
+        return None;
+    }
+    let allowed = (folded.chars().count() / 6).clamp(1, 3);
+    spellings()
+        .map(|(value, spelling)| (edit_distance(&spelling, &folded), value))
+        .min_by_key(|(distance, _)| *distance)
+        .filter(|(distance, _)| *distance <= allowed)
         .map(|(_, value)| value)
 }
 

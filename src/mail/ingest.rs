@@ -1,7 +1,8 @@
 //! One inbound message, start to end: decode, classify (DESIGN.md section 4), and write
 //! the inbound record, what it creates or changes, and our answer (into the outbox) in one
-//! transaction. A crash at any point leaves all of it or none of it, and ingesting the
-//! same message again changes nothing.
+//! transaction, or behind one savepoint in a transaction that a batch of messages shares.
+//! A crash at any point leaves all of it or none of it, and ingesting the same message
+//! again changes nothing.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -49,6 +50,8 @@ pub enum Outcome {
     Duplicate,
     Ignored,
     Unrecognised,
+    /// The database refused one of its writes; only its inbound record was kept.
+    Failed,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -69,6 +72,7 @@ impl Outcome {
             Outcome::Duplicate => "duplicate",
             Outcome::Ignored => "ignored",
             Outcome::Unrecognised => "unrecognised",
+            Outcome::Failed => "failed",
         }
     }
 }
@@ -106,13 +110,31 @@ pub async fn ingest_message(
     raw: &[u8],
     now: DateTime<Utc>,
 ) -> Result<IngestReport, StoreError> {
+    let mut transaction = store.begin().await?;
+    let report = ingest_in(&mut transaction, rules, source, raw, now).await?;
+    transaction.commit().await?;
+    Ok(report)
+}
+
+/// Ingests one message inside `transaction`, behind a savepoint of its own, so that many
+/// messages can share one commit. The message is written whole, or, when the database
+/// refuses one of its writes, only its inbound record is kept, with the outcome `failed`
+/// and the refusal as its error; either way the transaction carries on. Reads go through
+/// the transaction, so duplicate checks and reply limits see the messages before it.
+pub async fn ingest_in(
+    transaction: &mut Tx<'_>,
+    rules: &MailRules,
+    source: &str,
+    raw: &[u8],
+    now: DateTime<Utc>,
+) -> Result<IngestReport, StoreError> {
     let decoded = decode(raw);
     let raw_sha256 = hex_sha256(raw);
     let message_key = match &decoded.message_id {
         Some(id) if !id.trim().is_empty() => id.trim().to_owned(),
         _ => format!("sha256:{raw_sha256}"),
     };
-    let mut report = IngestReport {
+    let report = IngestReport {
         source: source.to_owned(),
         message_id: message_key.clone(),
         outcome: Outcome::Ignored,
@@ -121,10 +143,8 @@ pub async fn ingest_message(
         errors: Vec::new(),
         answered: false,
     };
-    let mut transaction = store.begin().await?;
-    let ignored = ignore_reason(&decoded, rules.our_address.as_str());
-    let mut record = NewInboundMessage {
-        message_id: message_key.clone(),
+    let record = NewInboundMessage {
+        message_id: message_key,
         raw_sha256,
         sender: decoded.sender.clone(),
         subject: decoded.subject.clone(),
@@ -137,45 +157,101 @@ pub async fn ingest_message(
         raw: Some(raw.to_vec()),
         cut_off_text: None,
     };
-    if let Some(reason) = ignored {
-        record.classification = format!("ignored: {}", reason.0);
-        record.outcome = "ignored".to_owned();
-        if transaction.insert_inbound_message(&record).await?.is_some() {
-            transaction.commit().await?;
-        }
-        return Ok(report);
-    }
-    if transaction.inbound_message_exists(&message_key).await? {
-        report.outcome = Outcome::Duplicate;
-        return Ok(report);
-    }
-    let classification = classify(&decoded, rules.our_address.as_str());
-    let handled = handle(
-        store,
-        &mut transaction,
+    let mut savepoint = transaction.savepoint().await?;
+    let refusal = match write_message(
+        &mut savepoint,
         rules,
         &decoded,
-        &classification,
+        &record,
+        report.clone(),
         now,
     )
-    .await?;
-    record.classification = classification_name(&classification).to_owned();
-    record.outcome = handled.outcome.value().to_owned();
-    record.kind = handled.kind.map(|kind| kind.value().to_owned());
-    record.reference = handled.reference.clone();
-    record.errors = handled.errors.clone();
-    record.cut_off_text =
-        Some(reply_of(&classification).cut_off.clone()).filter(|cut| !cut.is_empty());
+    .await
+    {
+        Ok(Written::Kept(report)) => {
+            savepoint.commit().await?;
+            return Ok(report);
+        }
+        Ok(Written::Discarded(report)) => return Ok(report),
+        Err(error) if error.is_constraint_violation() => error,
+        Err(error) => return Err(error),
+    };
+    // Dropping the savepoint undoes what the message wrote before the refusal.
+    drop(savepoint);
+    tracing::warn!(message_id = %record.message_id, error = %refusal, "the database refused a message; recorded as failed");
+    let error = InboundError {
+        field: "database".to_owned(),
+        value: String::new(),
+        message: refusal.to_string(),
+    };
+    let failed = NewInboundMessage {
+        classification: "failed".to_owned(),
+        outcome: Outcome::Failed.value().to_owned(),
+        errors: vec![error.clone()],
+        ..record
+    };
+    transaction.insert_inbound_message(&failed).await?;
+    Ok(IngestReport {
+        outcome: Outcome::Failed,
+        errors: vec![error],
+        ..report
+    })
+}
+
+/// What `write_message` did: `Kept` writes are to be committed, `Discarded` ones (a
+/// duplicate found late) rolled back.
+enum Written {
+    Kept(IngestReport),
+    Discarded(IngestReport),
+}
+
+/// Classifies the message and writes its inbound record, what it creates or changes, and
+/// our answer.
+async fn write_message(
+    transaction: &mut Tx<'_>,
+    rules: &MailRules,
+    decoded: &DecodedMessage,
+    record: &NewInboundMessage,
+    mut report: IngestReport,
+    now: DateTime<Utc>,
+) -> Result<Written, StoreError> {
+    if let Some(reason) = ignore_reason(decoded, rules.our_address.as_str()) {
+        let ignored = NewInboundMessage {
+            classification: format!("ignored: {}", reason.0),
+            outcome: Outcome::Ignored.value().to_owned(),
+            ..record.clone()
+        };
+        transaction.insert_inbound_message(&ignored).await?;
+        return Ok(Written::Kept(report));
+    }
+    if transaction
+        .inbound_message_exists(&record.message_id)
+        .await?
+    {
+        report.outcome = Outcome::Duplicate;
+        return Ok(Written::Discarded(report));
+    }
+    let classification = classify(decoded, rules.our_address.as_str());
+    let handled = handle(transaction, rules, decoded, &classification, now).await?;
+    let record = NewInboundMessage {
+        classification: classification_name(&classification).to_owned(),
+        outcome: handled.outcome.value().to_owned(),
+        kind: handled.kind.map(|kind| kind.value().to_owned()),
+        reference: handled.reference.clone(),
+        errors: handled.errors.clone(),
+        cut_off_text: Some(reply_of(&classification).cut_off.clone()).filter(|cut| !cut.is_empty()),
+        ..record.clone()
+    };
     report.outcome = handled.outcome;
     report.kind = handled.kind;
     report.reference = handled.reference;
     report.errors = handled.errors;
     if let (Some(answer), Some(sender)) = (handled.answer, &decoded.sender) {
         report.answered = queue_answer(
-            &mut transaction,
+            transaction,
             rules,
-            &decoded,
-            &message_key,
+            decoded,
+            &record.message_id,
             sender,
             answer,
             now,
@@ -184,18 +260,16 @@ pub async fn ingest_message(
     }
     if transaction.insert_inbound_message(&record).await?.is_none() {
         // Another process recorded the same message since the check above.
-        report = IngestReport {
+        return Ok(Written::Discarded(IngestReport {
             outcome: Outcome::Duplicate,
             kind: None,
             reference: None,
             errors: Vec::new(),
             answered: false,
             ..report
-        };
-        return Ok(report);
+        }));
     }
-    transaction.commit().await?;
-    Ok(report)
+    Ok(Written::Kept(report))
 }
 
 /// Our answer in a language, and the token its replies will carry.
@@ -214,8 +288,7 @@ struct Handled {
 }
 
 async fn handle(
-    store: &Store,
-    transaction: &mut Tx,
+    transaction: &mut Tx<'_>,
     rules: &MailRules,
     decoded: &DecodedMessage,
     classification: &Classification,
@@ -315,7 +388,7 @@ async fn handle(
                     Some(error.to_string()),
                 )),
                 Ok(TokenSubject::Submission(id)) => {
-                    reply_to_submission(store, transaction, id, reply, &context, now).await
+                    reply_to_submission(transaction, id, reply, &context, now).await
                 }
                 Ok(TokenSubject::Introduction { .. }) => Ok(Handled {
                     outcome: Outcome::Unrecognised,
@@ -333,14 +406,13 @@ async fn handle(
 }
 
 async fn reply_to_submission(
-    store: &Store,
-    transaction: &mut Tx,
+    transaction: &mut Tx<'_>,
     id: SubmissionId,
     reply: &ReplyText,
     context: &SubmissionContext,
     now: DateTime<Utc>,
 ) -> Result<Handled, StoreError> {
-    let submission = match store.submission(id).await {
+    let submission = match transaction.submission(id).await {
         Ok(submission) => submission,
         Err(StoreError::NotFound { .. }) => {
             let error = InboundError {
@@ -501,7 +573,7 @@ fn help(outcome: Outcome, errors: Vec<InboundError>, problem: Option<String>) ->
 
 /// Queues our answer unless the sender had `reply_limit_per_hour` answers already.
 async fn queue_answer(
-    transaction: &mut Tx,
+    transaction: &mut Tx<'_>,
     rules: &MailRules,
     decoded: &DecodedMessage,
     message_key: &str,

@@ -1,6 +1,7 @@
 //! Mail: the only module that knows lettre and mail-parser. Inbound, messages come from
 //! files, Maildir, mbox, stdin or IMAP (`sources`, `imap`), are decoded (`decode`),
-//! classified (`classify`, pure) and ingested one transaction each (`ingest`), which
+//! classified (`classify`, pure) and ingested in batches that share a transaction, one
+//! savepoint per message (`ingest`), which
 //! queues our answers (`answers`, signed reply `token`s) in the outbox. Outbound,
 //! `outbound` delivers the outbox to a folder or an SMTP server. `synthetic` writes
 //! realistic submission emails for load tests.
@@ -17,9 +18,9 @@ mod sources;
 mod synthetic;
 pub mod token;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use indicatif::ProgressBar;
 
 pub use answers::{Answer, RenderedAnswer};
@@ -37,7 +38,8 @@ pub use sources::{MessageSource, RawMessage, list_sources, maildir_messages, spl
 pub use synthetic::write_synthetic_maildir;
 
 use crate::config::ImapAccount;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Tx};
+use ingest::ingest_in;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -52,9 +54,65 @@ pub enum FetchError {
     },
 }
 
-/// Ingests every message of `sources`, each in its own transaction, handing each report
-/// to `report` as it is done. A message that cannot be read is reported and skipped; the
-/// rest of the batch is still ingested.
+/// Messages ingested per transaction. Each message keeps its own savepoint, so it is
+/// still written whole or not at all; the batch shares one commit, the one wait for the
+/// disk, which a commit per message made the bottleneck.
+const INGEST_BATCH: usize = 500;
+
+/// Messages fetched from IMAP per round trip, and committed together.
+const IMAP_BATCH: usize = 50;
+
+/// Messages ingested in one transaction, each with what to do once the batch commits
+/// (move it out of the inbox, say), so that nothing leaves its mailbox before it is
+/// durably stored and a run stopped before the commit leaves everything to ingest again.
+struct Batch<'s, AfterCommit> {
+    store: &'s Store,
+    transaction: Tx<'static>,
+    ingested: Vec<(IngestReport, AfterCommit)>,
+}
+
+impl<'s, AfterCommit> Batch<'s, AfterCommit> {
+    async fn begin(store: &'s Store) -> Result<Self, StoreError> {
+        Ok(Batch {
+            store,
+            transaction: store.begin().await?,
+            ingested: Vec::new(),
+        })
+    }
+
+    async fn ingest(
+        &mut self,
+        rules: &MailRules,
+        source: &str,
+        raw: &[u8],
+        after_commit: AfterCommit,
+    ) -> Result<(), StoreError> {
+        let report = ingest_in(&mut self.transaction, rules, source, raw, Utc::now()).await?;
+        self.ingested.push((report, after_commit));
+        Ok(())
+    }
+
+    fn len(&self) -> usize {
+        self.ingested.len()
+    }
+
+    /// Commits the messages so far and starts the next batch; returns what was committed.
+    async fn commit(&mut self) -> Result<Vec<(IngestReport, AfterCommit)>, StoreError> {
+        let committed = std::mem::replace(&mut self.transaction, self.store.begin().await?);
+        committed.commit().await?;
+        Ok(std::mem::take(&mut self.ingested))
+    }
+
+    /// Commits the last messages.
+    async fn finish(self) -> Result<Vec<(IngestReport, AfterCommit)>, StoreError> {
+        self.transaction.commit().await?;
+        Ok(self.ingested)
+    }
+}
+
+/// Ingests every message of `sources`, `INGEST_BATCH` to a transaction, handing each
+/// report to `report` once its batch is committed. A message that cannot be read is
+/// reported and skipped; the rest is still ingested.
 pub async fn ingest_sources(
     store: &Store,
     rules: &MailRules,
@@ -62,6 +120,7 @@ pub async fn ingest_sources(
     progress: &ProgressBar,
     mut report: impl FnMut(IngestReport),
 ) -> Result<(), StoreError> {
+    let mut batch = Batch::begin(store).await?;
     for source in sources {
         let messages = match sources::read_source(source) {
             Ok(messages) => messages,
@@ -72,17 +131,29 @@ pub async fn ingest_sources(
             }
         };
         for message in messages {
-            report(
-                ingest_message(store, rules, &message.source, &message.bytes, Utc::now()).await?,
-            );
+            batch
+                .ingest(rules, &message.source, &message.bytes, ())
+                .await?;
+            if batch.len() == INGEST_BATCH {
+                batch
+                    .commit()
+                    .await?
+                    .into_iter()
+                    .for_each(|(done, ())| report(done));
+            }
         }
         progress.inc(1);
     }
+    batch
+        .finish()
+        .await?
+        .into_iter()
+        .for_each(|(done, ())| report(done));
     Ok(())
 }
 
-/// Ingests the Maildir's `new/` messages, moving each to `cur/` with the `S` flag after
-/// its commit.
+/// Ingests the Maildir's `new/` messages, `INGEST_BATCH` to a transaction, moving each
+/// to `cur/` with the `S` flag after its batch commits.
 pub async fn fetch_maildir(
     store: &Store,
     rules: &MailRules,
@@ -93,20 +164,28 @@ pub async fn fetch_maildir(
         path: maildir.display().to_string(),
         source,
     };
+    let mut mark_committed_seen = |committed: Vec<(IngestReport, PathBuf)>| {
+        for (done, path) in committed {
+            report(done);
+            sources::mark_seen(&path).map_err(maildir_error)?;
+        }
+        Ok::<(), FetchError>(())
+    };
+    let mut batch = Batch::begin(store).await?;
     for path in maildir_messages(maildir, false).map_err(maildir_error)? {
         let bytes = std::fs::read(&path).map_err(maildir_error)?;
-        let now: DateTime<Utc> = Utc::now();
-        report(ingest_message(store, rules, &path.display().to_string(), &bytes, now).await?);
-        sources::mark_seen(&path).map_err(maildir_error)?;
+        batch
+            .ingest(rules, &path.display().to_string(), &bytes, path)
+            .await?;
+        if batch.len() == INGEST_BATCH {
+            mark_committed_seen(batch.commit().await?)?;
+        }
     }
-    Ok(())
+    mark_committed_seen(batch.finish().await?)
 }
 
-/// Messages fetched from IMAP per round trip.
-const IMAP_BATCH: usize = 50;
-
-/// Ingests the unseen messages of the IMAP folder, moving each to the done folder (or
-/// flagging it seen) after its commit.
+/// Ingests the unseen messages of the IMAP folder, one transaction per `IMAP_BATCH`
+/// fetched, moving each to the done folder (or flagging it seen) after its batch commits.
 pub async fn fetch_imap(
     store: &Store,
     rules: &MailRules,
@@ -116,13 +195,19 @@ pub async fn fetch_imap(
 ) -> Result<(), FetchError> {
     let mut mailbox = imap::Mailbox::open(account, extra_root_certificate).await?;
     let unseen = mailbox.unseen().await?;
-    for batch in unseen.chunks(IMAP_BATCH) {
-        let fetched = mailbox.fetch(batch).await?;
+    for uids in unseen.chunks(IMAP_BATCH) {
+        let fetched = mailbox.fetch(uids).await?;
         tracing::info!(count = fetched.len(), "fetched messages from IMAP");
+        let mut batch = Batch::begin(store).await?;
         for message in fetched {
             let source = format!("imap:{}/{}", account.folder, message.uid);
-            report(ingest_message(store, rules, &source, &message.bytes, Utc::now()).await?);
-            mailbox.finish(message.uid).await?;
+            batch
+                .ingest(rules, &source, &message.bytes, message.uid)
+                .await?;
+        }
+        for (done, uid) in batch.finish().await? {
+            report(done);
+            mailbox.finish(uid).await?;
         }
     }
     mailbox.close().await?;

@@ -1,3 +1,5 @@
+use sqlx::error::ErrorKind;
+
 use crate::domain::InvalidValue;
 
 /// What can go wrong in the store. Each message says what to do next.
@@ -46,6 +48,23 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database refused what a write would store (a uniqueness, foreign-key,
+    /// not-null or check constraint) rather than failed to run it: the same write would
+    /// be refused again, so retrying cannot help.
+    pub fn is_constraint_violation(&self) -> bool {
+        match self {
+            StoreError::Conflict { .. } => true,
+            StoreError::Database(sqlx::Error::Database(error)) => matches!(
+                error.kind(),
+                ErrorKind::UniqueViolation
+                    | ErrorKind::ForeignKeyViolation
+                    | ErrorKind::NotNullViolation
+                    | ErrorKind::CheckViolation
+            ),
+            _ => false,
+        }
+    }
+
     pub(super) fn corrupt(
         table: &'static str,
         column: &'static str,

@@ -130,7 +130,7 @@ impl Store {
     }
 
     /// Starts a transaction. Dropping the `Tx` without `commit` rolls it back.
-    pub async fn begin(&self) -> Result<Tx, StoreError> {
+    pub async fn begin(&self) -> Result<Tx<'static>, StoreError> {
         let transaction = match &self.pool {
             Pool::Sqlite(pool) => writes::Transaction::Sqlite(pool.begin().await?),
             Pool::Postgres(pool) => writes::Transaction::Postgres(pool.begin().await?),

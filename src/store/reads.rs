@@ -45,23 +45,13 @@ impl Store {
     }
 
     pub async fn submission(&self, id: SubmissionId) -> Result<Submission, StoreError> {
-        let sql = format!(
-            "SELECT {SUBMISSION_COLUMNS} FROM submissions \
-             JOIN organisations ON organisations.id = submissions.organisation_id \
-             WHERE submissions.id = $1"
-        );
         let row: Option<SubmissionRow> = on_backend!(Pool, &self.pool, |pool| {
-            sqlx::query_as(&sql)
+            sqlx::query_as(&submission_by_id_sql())
                 .bind(id.get())
                 .fetch_optional(pool)
                 .await?
         });
-        match row {
-            Some(row) => Submission::try_from(row),
-            None => Err(StoreError::NotFound {
-                what: format!("submission {id}"),
-            }),
-        }
+        submission_found(id, row)
     }
 
     /// Mobilities by start date.
@@ -225,5 +215,27 @@ fn year_bounds(year: Option<i32>) -> Option<(Option<NaiveDate>, Option<NaiveDate
             Some(NaiveDate::from_ymd_opt(year, 1, 1)?),
             Some(NaiveDate::from_ymd_opt(year, 12, 31)?),
         )),
+    }
+}
+
+/// One submission by id (`$1`), for [`Store::submission`] and `Tx::submission`.
+pub(super) fn submission_by_id_sql() -> String {
+    format!(
+        "SELECT {SUBMISSION_COLUMNS} FROM submissions \
+         JOIN organisations ON organisations.id = submissions.organisation_id \
+         WHERE submissions.id = $1"
+    )
+}
+
+/// The submission a by-id query found, or `NotFound`.
+pub(super) fn submission_found(
+    id: SubmissionId,
+    row: Option<SubmissionRow>,
+) -> Result<Submission, StoreError> {
+    match row {
+        Some(row) => Submission::try_from(row),
+        None => Err(StoreError::NotFound {
+            what: format!("submission {id}"),
+        }),
     }
 }

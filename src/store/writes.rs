@@ -3,42 +3,74 @@
 //! rest of a PostgreSQL transaction while a skipped insert does not.
 
 use chrono::{DateTime, Utc};
+use sqlx::Connection;
 
 use super::StoreError;
+use super::reads::{submission_by_id_sql, submission_found};
 use super::records::{
     DeliveryAttempt, DeliveryResult, InboundMessageId, MobilityImport, NewInboundMessage,
     NewIntroduction, NewOutboxMessage, NewRound, OrganisationId, OutboxMessageId, OutboxStatus,
     PopulationWrite,
 };
-use super::rows::{MOBILITY_COLUMNS, MobilityRow, join_codes};
+use super::rows::{MOBILITY_COLUMNS, MobilityRow, SubmissionRow, join_codes};
 use crate::domain::{
     EmailAddress, IntroductionId, Mobility, MobilityDetails, MobilityId, Organisation, Population,
-    RoundId, Source, SubmissionDetails, SubmissionId, SubmissionStatus,
+    RoundId, Source, Submission, SubmissionDetails, SubmissionId, SubmissionStatus,
 };
 
 /// A transaction: nothing it writes is seen by others until `commit`, and dropping it
-/// without committing rolls everything back.
+/// without committing rolls everything back. A `Tx` from [`Tx::savepoint`] lives inside
+/// another one and borrows it for `'c`.
 #[derive(Debug)]
-pub struct Tx {
-    transaction: Transaction,
+pub struct Tx<'c> {
+    transaction: Transaction<'c>,
 }
 
 #[derive(Debug)]
-pub(super) enum Transaction {
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+pub(super) enum Transaction<'c> {
+    Sqlite(sqlx::Transaction<'c, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'c, sqlx::Postgres>),
 }
 
-impl Tx {
-    pub(super) fn new(transaction: Transaction) -> Tx {
+impl<'c> Tx<'c> {
+    pub(super) fn new(transaction: Transaction<'c>) -> Tx<'c> {
         Tx { transaction }
     }
 
+    /// Commits the transaction or, for a savepoint, keeps its writes in the enclosing
+    /// transaction, which still has to commit.
     pub async fn commit(self) -> Result<(), StoreError> {
         on_backend!(Transaction, self.transaction, |transaction| {
             transaction.commit().await?
         });
         Ok(())
+    }
+
+    /// Starts a savepoint: a transaction inside this one. Dropping it without `commit`
+    /// undoes its writes alone, even after the database refused one of them, and this
+    /// transaction carries on.
+    pub async fn savepoint(&mut self) -> Result<Tx<'_>, StoreError> {
+        let savepoint = match &mut self.transaction {
+            Transaction::Sqlite(transaction) => {
+                Transaction::Sqlite(Connection::begin(&mut **transaction).await?)
+            }
+            Transaction::Postgres(transaction) => {
+                Transaction::Postgres(Connection::begin(&mut **transaction).await?)
+            }
+        };
+        Ok(Tx::new(savepoint))
+    }
+
+    /// The submission, as this transaction sees it: with what it wrote so far.
+    pub async fn submission(&mut self, id: SubmissionId) -> Result<Submission, StoreError> {
+        let row: Option<SubmissionRow> =
+            on_backend!(Transaction, &mut self.transaction, |transaction| {
+                sqlx::query_as(&submission_by_id_sql())
+                    .bind(id.get())
+                    .fetch_optional(&mut **transaction)
+                    .await?
+            });
+        submission_found(id, row)
     }
 
     /// Finds the organisation by contact email and name (ignoring case and surrounding

@@ -322,6 +322,115 @@ on_both_backends!(answers_to_one_sender_stop_at_the_hourly_limit, |database| {
     );
 });
 
+/// Ingests the `.eml` files of `folder` with `ingest_sources`: one batch, one commit.
+async fn ingest_folder(store: &Store, folder: &Path) -> Vec<IngestReport> {
+    let sources = mobmatch::mail::list_sources(&[folder.display().to_string()]).unwrap();
+    let mut reports = Vec::new();
+    mobmatch::mail::ingest_sources(
+        store,
+        &rules(),
+        &sources,
+        &indicatif::ProgressBar::hidden(),
+        |report| reports.push(report),
+    )
+    .await
+    .unwrap();
+    reports
+}
+
+on_both_backends!(
+    a_message_the_database_refuses_is_recorded_as_failed_and_the_batch_goes_on,
+    |database| {
+        let store = database.connect().await;
+        // A constraint the schema does not have: a second answer to one address breaks it.
+        database
+            .execute_behind_the_store(
+                "CREATE UNIQUE INDEX one_answer_per_recipient ON outbox (recipients)",
+            )
+            .await;
+        let folder = tempfile::tempdir().unwrap();
+        for (name, message_id, sender) in [
+            ("1.eml", "first@x.example", "anna@school.example"),
+            ("2.eml", "second@x.example", "bert@school.example"),
+            ("3.eml", "again@x.example", "anna@school.example"),
+            ("4.eml", "fourth@x.example", "carl@school.example"),
+        ] {
+            let raw = submission_email(message_id, sender, &format!("School {name}"));
+            std::fs::write(folder.path().join(name), raw).unwrap();
+        }
+
+        let reports = ingest_folder(&store, folder.path()).await;
+        let outcomes: Vec<Outcome> = reports.iter().map(|report| report.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [
+                Outcome::Accepted,
+                Outcome::Accepted,
+                Outcome::Failed,
+                Outcome::Accepted
+            ]
+        );
+        assert_eq!(reports[2].errors[0].field, "database");
+        // The failed message's submission went with its savepoint; the others stayed.
+        let submissions = store.submissions(&Default::default()).await.unwrap();
+        assert_eq!(submissions.len(), 3);
+        assert_eq!(store.outbox(None).await.unwrap().len(), 3);
+        let inbound = store.inbound_messages(10).await.unwrap();
+        let failed: Vec<&str> = inbound
+            .iter()
+            .filter(|stored| stored.message.outcome == "failed")
+            .map(|stored| stored.message.message_id.as_str())
+            .collect();
+        assert_eq!(inbound.len(), 4);
+        assert_eq!(failed, ["again@x.example"]);
+
+        let again = ingest_folder(&store, folder.path()).await;
+        assert!(
+            again
+                .iter()
+                .all(|report| report.outcome == Outcome::Duplicate),
+            "{again:?}"
+        );
+    }
+);
+
+on_both_backends!(a_batch_sees_its_own_earlier_messages, |database| {
+    let store = database.connect().await;
+    let folder = tempfile::tempdir().unwrap();
+    let offer = submission_email("offer@x.example", "anna@school.example", "Gymnasium");
+    std::fs::write(folder.path().join("1.eml"), &offer).unwrap();
+    // A fresh database numbers the offer S-1, so its withdrawal can be written now.
+    let signed = token::sign(TokenSubject::Submission(SubmissionId::new(1)), SECRET);
+    let withdrawal = format!(
+        "From: anna@school.example\r\nTo: matchmaking+{signed}@example.org\r\n\
+             Subject: Re: Received [mobmatch {signed}]\r\nMessage-ID: <withdraw@x.example>\r\n\r\n\
+             WITHDRAW\r\n"
+    );
+    std::fs::write(folder.path().join("2.eml"), withdrawal).unwrap();
+    std::fs::write(folder.path().join("3.eml"), &offer).unwrap();
+    for index in 0..5 {
+        let raw = submission_email(
+            &format!("many-{index}@x.example"),
+            "anna@school.example",
+            &format!("School {index}"),
+        );
+        std::fs::write(folder.path().join(format!("4-{index}.eml")), raw).unwrap();
+    }
+
+    let reports = ingest_folder(&store, folder.path()).await;
+    assert_eq!(
+        reports[1].kind,
+        Some(mobmatch::mail::Kind::Withdrawal),
+        "{reports:?}"
+    );
+    assert_eq!(reports[2].outcome, Outcome::Duplicate);
+    let answered = reports.iter().filter(|report| report.answered).count();
+    assert_eq!(
+        answered, 5,
+        "the hourly limit counts the batch's own answers"
+    );
+});
+
 #[tokio::test]
 async fn send_writes_each_queued_answer_to_the_outbox_folder_once() {
     let database = TestDatabase::sqlite();
