@@ -15,6 +15,7 @@ use crate::domain::{
     Submission, SubmissionStatus,
 };
 use crate::import::{self, ImportReport};
+use crate::report::{self, ExportFormat, ExportTable, ReportFiles, ReportInput, ReportMonth};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
 use crate::synth::synthetic_submissions;
 use indicatif::ProgressBar;
@@ -79,6 +80,32 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the monthly report: targets and mobilities (CSV, XLSX, Parquet), the charts
+    /// (PNG, SVG) and summary.html, into <reports.dir>/<YYYY-MM> or --out.
+    Report {
+        /// The month to report on, year to date, as YYYY-MM (default: the previous month).
+        #[arg(long, value_parser = parse_month)]
+        month: Option<ReportMonth>,
+        /// The folder to write into.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export mobilities, submissions or the targets table, for monitoring.
+    Export {
+        #[arg(long)]
+        what: ExportKind,
+        /// csv, xlsx, parquet or json (one object per line).
+        #[arg(long, value_parser = parse_export_format)]
+        format: ExportFormat,
+        /// The month of the targets table, year to date (default: the previous month).
+        #[arg(long, value_parser = parse_month)]
+        month: Option<ReportMonth>,
+        /// The file to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Import mobilities or population figures from a CSV file.
     Import {
         what: ImportKind,
@@ -86,6 +113,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportKind {
+    Mobilities,
+    Submissions,
+    Targets,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -148,6 +182,55 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             }
             Outcome::Success
         }
+        Command::Report { month, out, json } => {
+            let month = month.unwrap_or_else(|| previous_month(config));
+            let dir = out.unwrap_or_else(|| config.reports.dir.join(month.to_string()));
+            let input = report_input(&store).await?;
+            let files = report::write_report(input, month, &config.targets, &dir)?;
+            print_report_files(&files, json)?;
+            Outcome::Success
+        }
+        Command::Export {
+            what,
+            format,
+            month,
+            out,
+        } => {
+            if out.is_none() && !format.is_text() && std::io::stdout().is_terminal() {
+                anyhow::bail!(
+                    "{format} is a binary format; give --out FILE or redirect the output to a file"
+                );
+            }
+            let mut table = match what {
+                ExportKind::Mobilities => ExportTable {
+                    name: "mobilities",
+                    frame: report::mobilities_frame(
+                        &store.mobilities(&MobilityFilter::default()).await?,
+                    )?,
+                    percent_columns: &[],
+                },
+                ExportKind::Submissions => ExportTable {
+                    name: "submissions",
+                    frame: report::submissions_frame(
+                        &store.submissions(&SubmissionFilter::default()).await?,
+                    )?,
+                    percent_columns: &[],
+                },
+                ExportKind::Targets => {
+                    let month = month.unwrap_or_else(|| previous_month(config));
+                    report::targets_export(&report_input(&store).await?, month, &config.targets)?
+                }
+            };
+            match out {
+                Some(path) => report::write_to_file(&path, |out| table.write(format, out))?,
+                None => {
+                    let mut stdout = std::io::BufWriter::new(std::io::stdout());
+                    table.write(format, &mut stdout)?;
+                    stdout.flush()?;
+                }
+            }
+            Outcome::Success
+        }
         Command::Import { what, file, json } => {
             let show_progress = !json && std::io::stderr().is_terminal();
             let report = match what {
@@ -168,6 +251,42 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
     };
     store.close().await;
     Ok(outcome)
+}
+
+fn previous_month(config: &Config) -> ReportMonth {
+    ReportMonth::before(Utc::now().with_timezone(&config.timezone).date_naive())
+}
+
+async fn report_input(store: &Store) -> anyhow::Result<ReportInput> {
+    let mobilities = store.mobilities(&MobilityFilter::default()).await?;
+    let population = store.population().await?;
+    Ok(ReportInput::new(&mobilities, &population)?)
+}
+
+fn print_report_files(files: &ReportFiles, json: bool) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        let written: Vec<String> = files
+            .written
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect();
+        let summary = serde_json::json!({
+            "month": files.month.to_string(),
+            "dir": files.dir.display().to_string(),
+            "files": written,
+        });
+        writeln!(stdout, "{summary}")?;
+    } else {
+        writeln!(
+            stdout,
+            "Wrote the report for {} into {}: {} files; open summary.html in a browser.",
+            files.month,
+            files.dir.display(),
+            files.written.len()
+        )?;
+    }
+    Ok(())
 }
 
 async fn write_synthetic_submissions(
@@ -542,6 +661,16 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 fn parse_introduction_status(text: &str) -> Result<IntroductionStatus, String> {
     IntroductionStatus::from_value(text).map_err(|error| error.to_string())
+}
+
+fn parse_month(text: &str) -> Result<ReportMonth, String> {
+    text.parse()
+        .map_err(|error: crate::domain::InvalidValue| error.to_string())
+}
+
+fn parse_export_format(text: &str) -> Result<ExportFormat, String> {
+    text.parse()
+        .map_err(|error: crate::domain::InvalidValue| error.to_string())
 }
 
 fn parse_mobility_status(text: &str) -> Result<MobilityStatus, String> {

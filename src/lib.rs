@@ -7,5 +7,6 @@ pub mod config;
 pub mod domain;
 pub mod forms;
 pub mod import;
+pub mod report;
 pub mod store;
 pub mod synth;

@@ -5,4 +5,5 @@ mod support;
 
 mod cli;
 mod forms;
+mod report;
 mod store;
