@@ -116,12 +116,14 @@ where
     let titled = root
         .margin(12, 0, 0, 0)
         .titled(&chart_text(&kind.title(data)), title_font())?;
-    match kind {
-        ChartKind::MobilitiesPerMonth => draw_mobilities_per_month(&titled, data)?,
-        ChartKind::VetRateByRegion => draw_vet_rate_by_region(&titled, data)?,
-        ChartKind::FewerOpportunitiesShare => draw_fewer_opportunities(&titled, data)?,
-        ChartKind::Trajectory => draw_trajectory(&titled, data)?,
-    }
+    let (plot, legend) = titled.split_horizontally(WIDTH - LEGEND_WIDTH);
+    let entries = match kind {
+        ChartKind::MobilitiesPerMonth => draw_mobilities_per_month(&plot, data)?,
+        ChartKind::VetRateByRegion => draw_vet_rate_by_region(&plot, data)?,
+        ChartKind::FewerOpportunitiesShare => draw_fewer_opportunities(&plot, data)?,
+        ChartKind::Trajectory => draw_trajectory(&plot, data)?,
+    };
+    draw_legend(&legend, &entries)?;
     root.present()?;
     Ok(())
 }
@@ -269,10 +271,12 @@ enum LegendMark {
     Note,
 }
 
+type LegendEntry = (String, RGBColor, LegendMark);
+
 /// A legend beside the plot, in its own column, so it never covers data.
 fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
-    entries: &[(String, RGBColor, LegendMark)],
+    entries: &[LegendEntry],
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     let top = 60;
     for (index, (label, colour, mark)) in entries.iter().enumerate() {
@@ -306,14 +310,13 @@ fn draw_empty_note<DB: DrawingBackend>(
 }
 
 fn draw_mobilities_per_month<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    plot: &DrawingArea<DB, Shift>,
     data: &ChartData,
-) -> Result<(), Box<dyn Error>>
+) -> Result<Vec<LegendEntry>, Box<dyn Error>>
 where
     DB::ErrorType: 'static,
 {
     let monthly = &data.monthly_mobilities;
-    let (plot, legend) = area.split_horizontally(WIDTH - LEGEND_WIDTH);
     let months = monthly.months.len();
     let totals: Vec<u32> = (0..months)
         .map(|slot| monthly.counts.iter().map(|(_, values)| values[slot]).sum())
@@ -324,7 +327,7 @@ where
         .iter()
         .map(|month| month.short_label())
         .collect();
-    let mut chart = ChartBuilder::on(&plot)
+    let mut chart = ChartBuilder::on(plot)
         .margin(20)
         .x_label_area_size(60)
         .y_label_area_size(70)
@@ -364,7 +367,7 @@ where
     }
     if highest == 0 {
         draw_empty_note(
-            &plot,
+            plot,
             "No completed mobilities started in these twelve months",
         )?;
     }
@@ -373,19 +376,17 @@ where
         .iter()
         .map(|(kind, _)| (kind.label().to_owned(), type_colour(*kind), LegendMark::Box))
         .collect();
-    draw_legend(&legend, &entries)?;
-    Ok(())
+    Ok(entries)
 }
 
 fn draw_vet_rate_by_region<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    plot: &DrawingArea<DB, Shift>,
     data: &ChartData,
-) -> Result<(), Box<dyn Error>>
+) -> Result<Vec<LegendEntry>, Box<dyn Error>>
 where
     DB::ErrorType: 'static,
 {
     let ranked = ranked_regions(&data.regions);
-    let (plot, legend) = area.split_horizontally(WIDTH - LEGEND_WIDTH);
     let pledge = data.targets.vet_mobility_rate;
     let benchmark = data.targets.eu_vet_benchmark;
     let axis_max = share_axis_max(ranked.iter().map(|(_, rate)| *rate), &[pledge, benchmark]);
@@ -397,7 +398,7 @@ where
         .map(|(label, _)| label.clone())
         .collect();
     // A long list also gets the axis at the top, where the reader starts.
-    let mut chart = ChartBuilder::on(&plot)
+    let mut chart = ChartBuilder::on(plot)
         .margin(20)
         .x_label_area_size(60)
         .top_x_label_area_size(30)
@@ -446,7 +447,7 @@ where
     }
     if ranked.is_empty() {
         draw_empty_note(
-            &plot,
+            plot,
             "No region has both a population figure and completed VET mobilities yet",
         )?;
     }
@@ -484,25 +485,23 @@ where
             LegendMark::Note,
         ));
     }
-    draw_legend(&legend, &entries)?;
-    Ok(())
+    Ok(entries)
 }
 
 fn draw_fewer_opportunities<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    plot: &DrawingArea<DB, Shift>,
     data: &ChartData,
-) -> Result<(), Box<dyn Error>>
+) -> Result<Vec<LegendEntry>, Box<dyn Error>>
 where
     DB::ErrorType: 'static,
 {
     let shares = &data.monthly_shares;
-    let (plot, legend) = area.split_horizontally(WIDTH - LEGEND_WIDTH);
     let target = data.targets.fewer_opportunities_share;
     let axis_max = share_axis_max(shares.iter().filter_map(|month| month.share), &[target]);
     let labels: Vec<String> = shares.iter().map(|month| month.month.clone()).collect();
     let slots = i32::try_from(shares.len().max(1)).unwrap_or(12);
     let last_slot = last_segment(shares.len());
-    let mut chart = ChartBuilder::on(&plot)
+    let mut chart = ChartBuilder::on(plot)
         .margin(20)
         .x_label_area_size(60)
         .y_label_area_size(70)
@@ -556,37 +555,32 @@ where
     }
     if points.is_empty() {
         draw_empty_note(
-            &plot,
+            plot,
             "No completed mobilities started in these twelve months",
         )?;
     }
-    draw_legend(
-        &legend,
-        &[
-            (
-                "Fewer-opportunities share".to_owned(),
-                SERIES_COLOUR,
-                LegendMark::Point,
-            ),
-            (
-                format!("{} target", percent(target)),
-                PLEDGE_COLOUR,
-                LegendMark::Line,
-            ),
-        ],
-    )?;
-    Ok(())
+    Ok(vec![
+        (
+            "Fewer-opportunities share".to_owned(),
+            SERIES_COLOUR,
+            LegendMark::Point,
+        ),
+        (
+            format!("{} target", percent(target)),
+            PLEDGE_COLOUR,
+            LegendMark::Line,
+        ),
+    ])
 }
 
 fn draw_trajectory<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+    plot: &DrawingArea<DB, Shift>,
     data: &ChartData,
-) -> Result<(), Box<dyn Error>>
+) -> Result<Vec<LegendEntry>, Box<dyn Error>>
 where
     DB::ErrorType: 'static,
 {
     let targets = &data.targets;
-    let (plot, legend) = area.split_horizontally(WIDTH - LEGEND_WIDTH);
     let first_year = targets.baseline_year.min(data.month.year());
     let last_year = targets.year.max(data.month.year());
     let rates: Vec<(i32, f64, bool)> = data
@@ -598,7 +592,7 @@ where
         rates.iter().map(|(_, rate, _)| *rate),
         &[targets.vet_mobility_rate, targets.eu_vet_benchmark],
     );
-    let mut chart = ChartBuilder::on(&plot)
+    let mut chart = ChartBuilder::on(plot)
         .margin(20)
         .x_label_area_size(60)
         .y_label_area_size(70)
@@ -667,39 +661,35 @@ where
     }
     if rates.is_empty() {
         draw_empty_note(
-            &plot,
+            plot,
             "No network rate yet: import population figures and mobilities",
         )?;
     }
-    draw_legend(
-        &legend,
-        &[
-            (
-                "Network rate, full year".to_owned(),
-                SERIES_COLOUR,
-                LegendMark::Point,
+    Ok(vec![
+        (
+            "Network rate, full year".to_owned(),
+            SERIES_COLOUR,
+            LegendMark::Point,
+        ),
+        (
+            format!("{} to date", data.month.year()),
+            SERIES_COLOUR,
+            LegendMark::OpenPoint,
+        ),
+        (
+            format!("Path to the {} pledge", percent(targets.vet_mobility_rate)),
+            PLEDGE_COLOUR,
+            LegendMark::Line,
+        ),
+        (
+            format!(
+                "Path to the {} EU benchmark",
+                percent(targets.eu_vet_benchmark)
             ),
-            (
-                format!("{} to date", data.month.year()),
-                SERIES_COLOUR,
-                LegendMark::OpenPoint,
-            ),
-            (
-                format!("Path to the {} pledge", percent(targets.vet_mobility_rate)),
-                PLEDGE_COLOUR,
-                LegendMark::Line,
-            ),
-            (
-                format!(
-                    "Path to the {} EU benchmark",
-                    percent(targets.eu_vet_benchmark)
-                ),
-                EU_COLOUR,
-                LegendMark::Line,
-            ),
-        ],
-    )?;
-    Ok(())
+            EU_COLOUR,
+            LegendMark::Line,
+        ),
+    ])
 }
 
 /// plotters makes a segment of each value of the range, ends included: `count` segments

@@ -76,6 +76,15 @@ const XLSX_MAX_DATA_ROWS: usize = 1_048_575;
 const XLSX_MAX_COLUMN_WIDTH: f64 = 60.0;
 
 impl ExportTable {
+    /// A table of records, without share columns.
+    pub fn new(name: &'static str, frame: DataFrame) -> ExportTable {
+        ExportTable {
+            name,
+            frame,
+            percent_columns: &[],
+        }
+    }
+
     pub fn write(
         &mut self,
         format: ExportFormat,

@@ -133,11 +133,7 @@ pub fn write_report(
         regions: rows.clone(),
         trajectory: network_trajectory(&input.mobilities, &input.population, month, targets)?,
     };
-    let mut mobilities_table = ExportTable {
-        name: "mobilities",
-        frame: input.mobilities,
-        percent_columns: &[],
-    };
+    let mut mobilities_table = ExportTable::new("mobilities", input.mobilities);
     let mut written = Vec::new();
     // The mobilities workbook is the slowest file by far: it is written on a second
     // thread while this one writes everything else.
