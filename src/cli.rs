@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
@@ -17,7 +17,7 @@ use crate::domain::{
 use crate::import::{self, ImportReport};
 use crate::report::{self, ExportFormat, ExportTable, ReportFiles, ReportInput, ReportMonth};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
-use crate::synth::synthetic_submissions;
+use crate::synth::{self, synthetic_submissions};
 use indicatif::ProgressBar;
 
 #[derive(Debug, Parser)]
@@ -69,12 +69,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Add synthetic open submissions to the database, for load tests and benchmarks.
+    /// Add synthetic open submissions, and optionally mobilities with population figures,
+    /// to the database, for load tests and benchmarks.
     Synth {
         #[arg(long)]
         offers: usize,
         #[arg(long)]
         requests: usize,
+        /// Also add this many mobilities of the last three years, and population figures
+        /// for every region in those years.
+        #[arg(long, default_value_t = 0)]
+        mobilities: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         #[arg(long)]
@@ -166,18 +171,20 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
         Command::Synth {
             offers,
             requests,
+            mobilities,
             seed,
             json,
         } => {
             let written = write_synthetic_submissions(&store, offers, requests, seed).await?;
+            write_synthetic_mobilities(&store, mobilities, seed).await?;
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({ "offers": offers, "requests": requests, "seed": seed, "written": written })
+                    serde_json::json!({ "offers": offers, "requests": requests, "mobilities": mobilities, "seed": seed, "written": written })
                 );
             } else {
                 println!(
-                    "Added {offers} offers and {requests} requests (seed {seed}) as open submissions."
+                    "Added {offers} offers and {requests} requests (seed {seed}) as open submissions, and {mobilities} mobilities."
                 );
             }
             Outcome::Success
@@ -185,8 +192,19 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
         Command::Report { month, out, json } => {
             let month = month.unwrap_or_else(|| previous_month(config));
             let dir = out.unwrap_or_else(|| config.reports.dir.join(month.to_string()));
+            let started = std::time::Instant::now();
             let input = report_input(&store).await?;
+            tracing::info!(
+                mobilities = input.mobilities.height(),
+                elapsed_ms = started.elapsed().as_millis(),
+                "read the records"
+            );
             let files = report::write_report(input, month, &config.targets, &dir)?;
+            tracing::info!(
+                files = files.written.len(),
+                elapsed_ms = started.elapsed().as_millis(),
+                "wrote the report"
+            );
             print_report_files(&files, json)?;
             Outcome::Success
         }
@@ -202,20 +220,16 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 );
             }
             let mut table = match what {
-                ExportKind::Mobilities => ExportTable {
-                    name: "mobilities",
-                    frame: report::mobilities_frame(
-                        &store.mobilities(&MobilityFilter::default()).await?,
-                    )?,
-                    percent_columns: &[],
-                },
-                ExportKind::Submissions => ExportTable {
-                    name: "submissions",
-                    frame: report::submissions_frame(
+                ExportKind::Mobilities => ExportTable::new(
+                    "mobilities",
+                    report::mobilities_frame(&store.mobilities(&MobilityFilter::default()).await?)?,
+                ),
+                ExportKind::Submissions => ExportTable::new(
+                    "submissions",
+                    report::submissions_frame(
                         &store.submissions(&SubmissionFilter::default()).await?,
                     )?,
-                    percent_columns: &[],
-                },
+                ),
                 ExportKind::Targets => {
                     let month = month.unwrap_or_else(|| previous_month(config));
                     report::targets_export(&report_input(&store).await?, month, &config.targets)?
@@ -297,12 +311,8 @@ async fn write_synthetic_submissions(
 ) -> anyhow::Result<usize> {
     let now = Utc::now();
     let submissions = synthetic_submissions(offers, requests, seed, now.date_naive());
-    let progress = if std::io::stderr().is_terminal() {
-        ProgressBar::new(submissions.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    for batch in submissions.chunks(1000) {
+    let progress = progress_bar(submissions.len());
+    for batch in submissions.chunks(SYNTH_BATCH) {
         let mut transaction = store.begin().await?;
         for submission in batch {
             transaction
@@ -314,6 +324,48 @@ async fn write_synthetic_submissions(
     }
     progress.finish_and_clear();
     Ok(submissions.len())
+}
+
+async fn write_synthetic_mobilities(store: &Store, count: usize, seed: u64) -> anyhow::Result<()> {
+    if count == 0 {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let today = now.date_naive();
+    let this_year = today.year();
+    let years = this_year - synth::SYNTHETIC_MOBILITY_YEARS..=this_year;
+    let mut transaction = store.begin().await?;
+    for figure in synth::synthetic_population(seed, years) {
+        transaction.upsert_population(&figure, now).await?;
+    }
+    transaction.commit().await?;
+    let progress = progress_bar(count);
+    let mut mobilities = synth::synthetic_mobilities(count, seed, today).peekable();
+    while mobilities.peek().is_some() {
+        let mut transaction = store.begin().await?;
+        let mut written = 0;
+        for mobility in mobilities.by_ref().take(SYNTH_BATCH) {
+            transaction
+                .insert_mobility(&mobility, Source::Import, now)
+                .await?;
+            written += 1;
+        }
+        transaction.commit().await?;
+        progress.inc(written);
+    }
+    progress.finish_and_clear();
+    Ok(())
+}
+
+/// Rows written per transaction by `synth`.
+const SYNTH_BATCH: usize = 1000;
+
+fn progress_bar(length: usize) -> ProgressBar {
+    if std::io::stderr().is_terminal() {
+        ProgressBar::new(length as u64)
+    } else {
+        ProgressBar::hidden()
+    }
 }
 
 /// Writes `mobmatch.toml` (or the `--config` path) unless it exists, and says which.

@@ -123,6 +123,7 @@ pub fn write_report(
         path: dir.to_owned(),
         source,
     })?;
+    let started = std::time::Instant::now();
     let mut targets_table = targets_export(&input, month, targets)?;
     let rows = target_rows(&targets_table.frame)?;
     let chart_data = charts::ChartData {
@@ -137,8 +138,19 @@ pub fn write_report(
     let mut written = Vec::new();
     // The mobilities workbook is the slowest file by far: it is written on a second
     // thread while this one writes everything else.
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis(),
+        "computed the indicators"
+    );
     let (mobility_files, other_files) = std::thread::scope(|scope| {
-        let mobilities = scope.spawn(|| write_all_formats(&mut mobilities_table, dir));
+        let mobilities = scope.spawn(|| {
+            let written = write_all_formats(&mut mobilities_table, dir);
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis(),
+                "wrote the mobilities tables"
+            );
+            written
+        });
         let others = (|| -> Result<_, ReportError> {
             let mut files = write_all_formats(&mut targets_table, dir)?;
             let mut pngs = Vec::new();
@@ -148,6 +160,10 @@ pub fn write_report(
                 files.push(chart_files.png);
                 files.push(chart_files.svg);
             }
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis(),
+                "wrote the targets tables and the charts"
+            );
             Ok((files, pngs))
         })();
         (
