@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
@@ -16,9 +16,10 @@ use crate::domain::{
 };
 use crate::import::{self, ImportReport};
 use crate::mail::{self, IngestReport, MailRules, Transport};
+use crate::report::{self, ExportFormat, ExportTable, ReportFiles, ReportInput, ReportMonth};
 use crate::round::{RoundMode, RoundReport, run_round};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
-use crate::synth::synthetic_submissions;
+use crate::synth::{self, synthetic_submissions};
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Debug, Parser)]
@@ -82,13 +83,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Add synthetic open submissions to the database, or with --maildir write them as
-    /// submission emails into a Maildir, for load tests and benchmarks.
+    /// Add synthetic open submissions (and with --mobilities, mobilities and population
+    /// figures) to the database, or with --maildir write the submissions as emails into a
+    /// Maildir, for load tests and benchmarks.
     Synth {
         #[arg(long)]
         offers: usize,
         #[arg(long)]
         requests: usize,
+        /// Also add this many mobilities of the last three years, and population figures
+        /// for every region in those years.
+        #[arg(long, default_value_t = 0, conflicts_with = "maildir")]
+        mobilities: usize,
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Write emails into this Maildir instead of submissions into the database.
@@ -114,6 +120,32 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write the monthly report: targets and mobilities (CSV, XLSX, Parquet), the charts
+    /// (PNG, SVG) and summary.html, into <reports.dir>/<YYYY-MM> or --out.
+    Report {
+        /// The month to report on, year to date, as YYYY-MM (default: the previous month).
+        #[arg(long, value_parser = parse_month)]
+        month: Option<ReportMonth>,
+        /// The folder to write into.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export mobilities, submissions or the targets table, for monitoring.
+    Export {
+        #[arg(long)]
+        what: ExportKind,
+        /// csv, xlsx, parquet or json (one object per line).
+        #[arg(long, value_parser = parse_export_format)]
+        format: ExportFormat,
+        /// The month of the targets table, year to date (default: the previous month).
+        #[arg(long, value_parser = parse_month)]
+        month: Option<ReportMonth>,
+        /// The file to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Import mobilities or population figures from a CSV file.
     Import {
         what: ImportKind,
@@ -121,6 +153,13 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ExportKind {
+    Mobilities,
+    Submissions,
+    Targets,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -189,6 +228,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             requests,
             seed,
             maildir: Some(maildir),
+            mobilities: _,
             json,
         } => {
             let submissions =
@@ -286,20 +326,78 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
         Command::Synth {
             offers,
             requests,
+            mobilities,
             seed,
             maildir: None,
             json,
         } => {
             let written = write_synthetic_submissions(&store, offers, requests, seed).await?;
+            write_synthetic_mobilities(&store, mobilities, seed).await?;
             if json {
                 println!(
                     "{}",
-                    serde_json::json!({ "offers": offers, "requests": requests, "seed": seed, "written": written })
+                    serde_json::json!({ "offers": offers, "requests": requests, "mobilities": mobilities, "seed": seed, "written": written })
                 );
             } else {
                 println!(
-                    "Added {offers} offers and {requests} requests (seed {seed}) as open submissions."
+                    "Added {offers} offers and {requests} requests (seed {seed}) as open submissions, and {mobilities} mobilities."
                 );
+            }
+            Outcome::Success
+        }
+        Command::Report { month, out, json } => {
+            let month = month.unwrap_or_else(|| previous_month(config));
+            let dir = out.unwrap_or_else(|| config.reports.dir.join(month.to_string()));
+            let started = std::time::Instant::now();
+            let input = report_input(&store).await?;
+            tracing::info!(
+                mobilities = input.mobilities.height(),
+                elapsed_ms = started.elapsed().as_millis(),
+                "read the records"
+            );
+            let files = report::write_report(input, month, &config.targets, &dir)?;
+            tracing::info!(
+                files = files.written.len(),
+                elapsed_ms = started.elapsed().as_millis(),
+                "wrote the report"
+            );
+            print_report_files(&files, json)?;
+            Outcome::Success
+        }
+        Command::Export {
+            what,
+            format,
+            month,
+            out,
+        } => {
+            if out.is_none() && !format.is_text() && std::io::stdout().is_terminal() {
+                anyhow::bail!(
+                    "{format} is a binary format; give --out FILE or redirect the output to a file"
+                );
+            }
+            let mut table = match what {
+                ExportKind::Mobilities => ExportTable::new(
+                    "mobilities",
+                    report::mobilities_frame(&store.mobilities(&MobilityFilter::default()).await?)?,
+                ),
+                ExportKind::Submissions => ExportTable::new(
+                    "submissions",
+                    report::submissions_frame(
+                        &store.submissions(&SubmissionFilter::default()).await?,
+                    )?,
+                ),
+                ExportKind::Targets => {
+                    let month = month.unwrap_or_else(|| previous_month(config));
+                    report::targets_export(&report_input(&store).await?, month, &config.targets)?
+                }
+            };
+            match out {
+                Some(path) => report::write_to_file(&path, |out| table.write(format, out))?,
+                None => {
+                    let mut stdout = std::io::BufWriter::new(std::io::stdout());
+                    table.write(format, &mut stdout)?;
+                    stdout.flush()?;
+                }
             }
             Outcome::Success
         }
@@ -400,6 +498,42 @@ fn print_ingest_report(
     Ok(())
 }
 
+fn previous_month(config: &Config) -> ReportMonth {
+    ReportMonth::before(Utc::now().with_timezone(&config.timezone).date_naive())
+}
+
+async fn report_input(store: &Store) -> anyhow::Result<ReportInput> {
+    let mobilities = store.mobilities(&MobilityFilter::default()).await?;
+    let population = store.population().await?;
+    Ok(ReportInput::new(&mobilities, &population)?)
+}
+
+fn print_report_files(files: &ReportFiles, json: bool) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        let written: Vec<String> = files
+            .written
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect();
+        let summary = serde_json::json!({
+            "month": files.month.to_string(),
+            "dir": files.dir.display().to_string(),
+            "files": written,
+        });
+        writeln!(stdout, "{summary}")?;
+    } else {
+        writeln!(
+            stdout,
+            "Wrote the report for {} into {}: {} files; open summary.html in a browser.",
+            files.month,
+            files.dir.display(),
+            files.written.len()
+        )?;
+    }
+    Ok(())
+}
+
 async fn write_synthetic_submissions(
     store: &Store,
     offers: usize,
@@ -408,12 +542,8 @@ async fn write_synthetic_submissions(
 ) -> anyhow::Result<usize> {
     let now = Utc::now();
     let submissions = synthetic_submissions(offers, requests, seed, now.date_naive());
-    let progress = if std::io::stderr().is_terminal() {
-        ProgressBar::new(submissions.len() as u64)
-    } else {
-        ProgressBar::hidden()
-    };
-    for batch in submissions.chunks(1000) {
+    let progress = progress_bar(false, submissions.len() as u64);
+    for batch in submissions.chunks(SYNTH_BATCH) {
         let mut transaction = store.begin().await?;
         for submission in batch {
             transaction
@@ -426,6 +556,40 @@ async fn write_synthetic_submissions(
     progress.finish_and_clear();
     Ok(submissions.len())
 }
+
+async fn write_synthetic_mobilities(store: &Store, count: usize, seed: u64) -> anyhow::Result<()> {
+    if count == 0 {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let today = now.date_naive();
+    let this_year = today.year();
+    let years = this_year - synth::SYNTHETIC_MOBILITY_YEARS..=this_year;
+    let mut transaction = store.begin().await?;
+    for figure in synth::synthetic_population(seed, years) {
+        transaction.upsert_population(&figure, now).await?;
+    }
+    transaction.commit().await?;
+    let progress = progress_bar(false, count as u64);
+    let mut mobilities = synth::synthetic_mobilities(count, seed, today).peekable();
+    while mobilities.peek().is_some() {
+        let mut transaction = store.begin().await?;
+        let mut written = 0;
+        for mobility in mobilities.by_ref().take(SYNTH_BATCH) {
+            transaction
+                .insert_mobility(&mobility, Source::Import, now)
+                .await?;
+            written += 1;
+        }
+        transaction.commit().await?;
+        progress.inc(written);
+    }
+    progress.finish_and_clear();
+    Ok(())
+}
+
+/// Rows written per transaction by `synth`.
+const SYNTH_BATCH: usize = 1000;
 
 /// Writes `mobmatch.toml` (or the `--config` path) unless it exists, and says which.
 pub fn write_config_if_absent(path: &std::path::Path) -> anyhow::Result<()> {
@@ -898,6 +1062,16 @@ fn parse_role(text: &str) -> Result<Role, String> {
 
 fn parse_introduction_status(text: &str) -> Result<IntroductionStatus, String> {
     IntroductionStatus::from_value(text).map_err(|error| error.to_string())
+}
+
+fn parse_month(text: &str) -> Result<ReportMonth, String> {
+    text.parse()
+        .map_err(|error: crate::domain::InvalidValue| error.to_string())
+}
+
+fn parse_export_format(text: &str) -> Result<ExportFormat, String> {
+    text.parse()
+        .map_err(|error: crate::domain::InvalidValue| error.to_string())
 }
 
 fn parse_mobility_status(text: &str) -> Result<MobilityStatus, String> {

@@ -9,6 +9,7 @@ pub mod forms;
 pub mod import;
 pub mod mail;
 pub mod matching;
+pub mod report;
 pub mod round;
 pub mod store;
 pub mod synth;

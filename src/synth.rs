@@ -9,8 +9,8 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
 use crate::domain::{
-    DateWindow, DurationRange, EmailAddress, IscedField, Language, MobilityType, Organisation,
-    Region, Role, SubmissionDetails,
+    DateWindow, Destination, DurationRange, EmailAddress, IscedField, Language, MobilityDetails,
+    MobilityStatus, MobilityType, Organisation, Population, Region, Role, SubmissionDetails,
 };
 
 /// Fields of education most often named in VET partner searches.
@@ -75,6 +75,82 @@ pub fn synthetic_submissions(
         .enumerate()
         .map(|(index, role)| synthetic_submission(&mut random, &regions, index, role, today))
         .collect()
+}
+
+/// Mobilities that started in the three years before `today`, mostly completed, sent
+/// from and to regions across Europe: `count` of them, generated as they are consumed so
+/// that a million need not sit in memory at once.
+pub fn synthetic_mobilities(
+    count: usize,
+    seed: u64,
+    today: NaiveDate,
+) -> impl Iterator<Item = MobilityDetails> {
+    let mut random = StdRng::seed_from_u64(seed);
+    let regions: Vec<Region> = Region::all().collect();
+    (0..count).map(move |index| synthetic_mobility(&mut random, &regions, index, today))
+}
+
+/// VET learners (and IVET graduates, about a quarter of them) for every region in each
+/// of `years`, the denominators of the VET target.
+pub fn synthetic_population(
+    seed: u64,
+    years: impl Iterator<Item = i32> + Clone,
+) -> Vec<Population> {
+    let mut random = StdRng::seed_from_u64(seed);
+    Region::all()
+        .flat_map(|region| years.clone().map(move |year| (region, year)))
+        .map(|(region, year)| {
+            let vet_learners = random.random_range(5_000..=150_000);
+            Population {
+                region,
+                year,
+                vet_learners,
+                ivet_graduates: Some(vet_learners / 4),
+            }
+        })
+        .collect()
+}
+
+/// How many years back synthetic mobilities start.
+pub const SYNTHETIC_MOBILITY_YEARS: i32 = 3;
+
+fn synthetic_mobility(
+    random: &mut StdRng,
+    regions: &[Region],
+    index: usize,
+    today: NaiveDate,
+) -> MobilityDetails {
+    let sending_region = *regions.choose(random).expect("there are NUTS 2 regions");
+    let receiving_region = *regions.choose(random).expect("there are NUTS 2 regions");
+    let mobility_type = pick_mobility_type(random);
+    let (shortest, longest) = typical_duration(mobility_type);
+    let days = random.random_range(shortest..=longest);
+    let days_back = 365 * u64::try_from(SYNTHETIC_MOBILITY_YEARS).expect("a positive count");
+    let start = today - Days::new(random.random_range(1..=days_back));
+    let dates = DateWindow::new(start, start + Days::new(u64::from(days) - 1))
+        .expect("the end follows the start");
+    let participants = match mobility_type {
+        MobilityType::StaffJobShadowing | MobilityType::StudyVisit => random.random_range(1..=6),
+        _ => random.random_range(2..=20),
+    };
+    let status = match random.random_range(0..100) {
+        0..85 => MobilityStatus::Completed,
+        85..95 => MobilityStatus::Planned,
+        _ => MobilityStatus::Cancelled,
+    };
+    let kind = KINDS_OF_ORGANISATION.choose(random).expect("kinds");
+    MobilityDetails {
+        sending_organisation: format!("{} {kind} {}", sending_region.name(), index % 5000),
+        sending_region,
+        receiving_organisation: format!("{} Host {}", receiving_region.name(), index % 3000),
+        destination: Destination::region(receiving_region),
+        mobility_type,
+        participants,
+        fewer_opportunities: random.random_range(0..=participants / 2),
+        dates,
+        status,
+        introduction: None,
+    }
 }
 
 fn synthetic_submission(
@@ -223,6 +299,33 @@ mod tests {
             synthetic_submissions(20, 30, 7, today()),
             synthetic_submissions(20, 30, 8, today())
         );
+    }
+
+    #[test]
+    fn synthetic_mobilities_started_in_the_last_three_years_and_are_mostly_completed() {
+        let mobilities: Vec<MobilityDetails> = synthetic_mobilities(2000, 3, today()).collect();
+        assert_eq!(mobilities.len(), 2000);
+        let completed = mobilities
+            .iter()
+            .filter(|mobility| mobility.status == MobilityStatus::Completed)
+            .count();
+        assert!((1500..2000).contains(&completed), "{completed}");
+        for mobility in &mobilities {
+            assert!(mobility.dates.start() < today());
+            assert!(mobility.dates.start() >= today() - Days::new(3 * 365));
+            assert!(mobility.fewer_opportunities <= mobility.participants);
+        }
+        assert_eq!(
+            synthetic_mobilities(50, 3, today()).collect::<Vec<_>>(),
+            mobilities[..50]
+        );
+    }
+
+    #[test]
+    fn synthetic_population_covers_every_region_in_every_year() {
+        let population = synthetic_population(1, 2025..=2027);
+        assert_eq!(population.len(), Region::all().count() * 3);
+        assert!(population.iter().all(|figure| figure.vet_learners >= 5_000));
     }
 
     #[test]

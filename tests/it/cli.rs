@@ -14,22 +14,22 @@ use tempfile::TempDir;
 use crate::support::TestDatabase;
 
 /// A fresh working folder, as a new user has.
-struct Workspace {
+pub struct Workspace {
     folder: TempDir,
 }
 
 impl Workspace {
-    fn new() -> Workspace {
+    pub fn new() -> Workspace {
         Workspace {
             folder: tempfile::tempdir().unwrap(),
         }
     }
 
-    fn path(&self, name: &str) -> PathBuf {
+    pub fn path(&self, name: &str) -> PathBuf {
         self.folder.path().join(name)
     }
 
-    fn run(&self, arguments: &[&str]) -> Output {
+    pub fn run(&self, arguments: &[&str]) -> Output {
         std::process::Command::new(env!("CARGO_BIN_EXE_mobmatch"))
             .args(arguments)
             .current_dir(self.folder.path())
@@ -39,7 +39,7 @@ impl Workspace {
     }
 
     /// Runs a command against `database` and returns its JSON lines.
-    fn json_lines(&self, database: &TestDatabase, arguments: &[&str]) -> Vec<Value> {
+    pub fn json_lines(&self, database: &TestDatabase, arguments: &[&str]) -> Vec<Value> {
         let mut all = vec!["--database-url", database.url()];
         all.extend_from_slice(arguments);
         all.push("--json");
@@ -59,7 +59,7 @@ impl Workspace {
     }
 }
 
-fn example(name: &str) -> String {
+pub fn example(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("examples")
         .join(name)
@@ -67,7 +67,7 @@ fn example(name: &str) -> String {
         .to_string()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

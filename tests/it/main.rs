@@ -7,4 +7,5 @@ mod cli;
 mod forms;
 mod mail;
 mod matching;
+mod report;
 mod store;

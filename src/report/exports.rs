@@ -1,0 +1,329 @@
+//! Tables written as CSV (UTF-8 with a header row), XLSX (typed cells, shares formatted
+//! as percentages, a frozen header row), Parquet, or JSON lines.
+
+use std::fmt;
+use std::io::Write;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use polars::prelude::*;
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
+
+use super::ReportError;
+use crate::domain::InvalidValue;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Xlsx,
+    Parquet,
+    Json,
+}
+
+impl ExportFormat {
+    pub const ALL: [ExportFormat; 4] = [
+        ExportFormat::Csv,
+        ExportFormat::Xlsx,
+        ExportFormat::Parquet,
+        ExportFormat::Json,
+    ];
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Parquet => "parquet",
+            ExportFormat::Json => "json",
+        }
+    }
+
+    /// Whether the bytes are text a terminal can show.
+    pub fn is_text(self) -> bool {
+        matches!(self, ExportFormat::Csv | ExportFormat::Json)
+    }
+}
+
+impl FromStr for ExportFormat {
+    type Err = InvalidValue;
+
+    fn from_str(text: &str) -> Result<ExportFormat, InvalidValue> {
+        ExportFormat::ALL
+            .into_iter()
+            .find(|format| format.extension() == text.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                InvalidValue::new(format!(
+                    "{text:?} is not a format; write csv, xlsx, parquet or json"
+                ))
+            })
+    }
+}
+
+impl fmt::Display for ExportFormat {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.extension())
+    }
+}
+
+/// A table ready to export: its sheet name in a workbook and which columns hold shares.
+pub struct ExportTable {
+    pub name: &'static str,
+    pub frame: DataFrame,
+    pub percent_columns: &'static [&'static str],
+}
+
+/// Excel's sheet limit; a longer table is refused rather than cut.
+const XLSX_MAX_DATA_ROWS: usize = 1_048_575;
+const XLSX_MAX_COLUMN_WIDTH: f64 = 60.0;
+
+impl ExportTable {
+    /// A table of records, without share columns.
+    pub fn new(name: &'static str, frame: DataFrame) -> ExportTable {
+        ExportTable {
+            name,
+            frame,
+            percent_columns: &[],
+        }
+    }
+
+    pub fn write(
+        &mut self,
+        format: ExportFormat,
+        out: impl Write + Send,
+    ) -> Result<(), ReportError> {
+        self.frame.rechunk_mut();
+        match format {
+            ExportFormat::Csv => CsvWriter::new(out)
+                .include_header(true)
+                .finish(&mut self.frame)?,
+            ExportFormat::Parquet => {
+                ParquetWriter::new(out).finish(&mut self.frame)?;
+            }
+            ExportFormat::Xlsx => self.write_xlsx(out)?,
+            ExportFormat::Json => self.write_json_lines(out)?,
+        }
+        Ok(())
+    }
+
+    fn cell_columns(&self) -> Result<Vec<CellColumn<'_>>, ReportError> {
+        self.frame
+            .columns()
+            .iter()
+            .map(|column| {
+                CellColumn::new(
+                    column,
+                    self.percent_columns.contains(&column.name().as_str()),
+                )
+            })
+            .collect()
+    }
+
+    fn write_xlsx(&self, out: impl Write + Send) -> Result<(), ReportError> {
+        if self.frame.height() > XLSX_MAX_DATA_ROWS {
+            return Err(ReportError::TooLongForExcel {
+                table: self.name,
+                rows: self.frame.height(),
+            });
+        }
+        let columns = self.cell_columns()?;
+        let formats = CellFormats::new();
+        let mut workbook = Workbook::new();
+        // Constant-memory mode streams each finished row to a temporary file, so a
+        // million-row sheet does not sit in memory.
+        let sheet = workbook.add_worksheet_with_constant_memory()?;
+        sheet.set_name(self.name)?;
+        let mut widths: Vec<usize> = self
+            .frame
+            .get_column_names()
+            .iter()
+            .map(|name| name.len())
+            .collect();
+        for (index, name) in self.frame.get_column_names().iter().enumerate() {
+            sheet.write_string_with_format(
+                0,
+                column_number(index),
+                name.as_str(),
+                &formats.header,
+            )?;
+        }
+        for row in 0..self.frame.height() {
+            let sheet_row = u32::try_from(row + 1).expect("checked against Excel's limit");
+            for (index, column) in columns.iter().enumerate() {
+                let cell = column.cell(row);
+                widths[index] = widths[index].max(cell.display_width());
+                write_cell(sheet, sheet_row, column_number(index), &cell, &formats)?;
+            }
+        }
+        for (index, width) in widths.iter().enumerate() {
+            let width = (*width as f64 + 2.0).min(XLSX_MAX_COLUMN_WIDTH);
+            sheet.set_column_width(column_number(index), width)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        workbook.save_to_writer(out)?;
+        Ok(())
+    }
+
+    fn write_json_lines(&self, mut out: impl Write) -> Result<(), ReportError> {
+        let columns = self.cell_columns()?;
+        let names = self.frame.get_column_names();
+        for row in 0..self.frame.height() {
+            let object: serde_json::Map<String, serde_json::Value> = names
+                .iter()
+                .zip(&columns)
+                .map(|(name, column)| (name.to_string(), column.cell(row).to_json()))
+                .collect();
+            serde_json::to_writer(&mut out, &object)?;
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+}
+
+fn column_number(index: usize) -> u16 {
+    u16::try_from(index).expect("a table has fewer than 65536 columns")
+}
+
+struct CellFormats {
+    header: Format,
+    date: Format,
+    percent: Format,
+}
+
+impl CellFormats {
+    fn new() -> CellFormats {
+        CellFormats {
+            header: Format::new().set_bold(),
+            date: Format::new().set_num_format("yyyy-mm-dd"),
+            percent: Format::new().set_num_format("0.0%"),
+        }
+    }
+}
+
+fn write_cell(
+    sheet: &mut Worksheet,
+    row: u32,
+    column: u16,
+    cell: &Cell,
+    formats: &CellFormats,
+) -> Result<(), ReportError> {
+    match cell {
+        Cell::Empty => {}
+        Cell::Text(text) => {
+            sheet.write_string(row, column, *text)?;
+        }
+        Cell::Integer(number) => {
+            // Excel keeps numbers as doubles: integers up to 2^53 are exact.
+            sheet.write_number(row, column, *number as f64)?;
+        }
+        Cell::Number(number) => {
+            sheet.write_number(row, column, *number)?;
+        }
+        Cell::Percent(share) => {
+            sheet.write_number_with_format(row, column, *share, &formats.percent)?;
+        }
+        Cell::Bool(value) => {
+            sheet.write_boolean(row, column, *value)?;
+        }
+        Cell::Date(date) => {
+            sheet.write_date_with_format(row, column, date, &formats.date)?;
+        }
+    }
+    Ok(())
+}
+
+/// One value of a table, typed for the formats that know types.
+#[derive(Debug, PartialEq)]
+enum Cell<'a> {
+    Empty,
+    Text(&'a str),
+    Integer(i64),
+    Number(f64),
+    Percent(f64),
+    Bool(bool),
+    Date(NaiveDate),
+}
+
+impl Cell<'_> {
+    fn to_json(&self) -> serde_json::Value {
+        match self {
+            Cell::Empty => serde_json::Value::Null,
+            Cell::Text(text) => serde_json::Value::from(*text),
+            Cell::Integer(number) => serde_json::Value::from(*number),
+            Cell::Number(number) | Cell::Percent(number) => serde_json::Value::from(*number),
+            Cell::Bool(value) => serde_json::Value::from(*value),
+            Cell::Date(date) => serde_json::Value::from(date.to_string()),
+        }
+    }
+
+    /// Roughly how many characters Excel shows, for the column width.
+    fn display_width(&self) -> usize {
+        match self {
+            Cell::Empty | Cell::Bool(_) => 5,
+            Cell::Text(text) => text.chars().count(),
+            Cell::Integer(number) => number.to_string().len(),
+            Cell::Number(number) => number.to_string().len(),
+            Cell::Percent(_) => 6,
+            Cell::Date(_) => 10,
+        }
+    }
+}
+
+/// A column read cell by cell in row order, which is how a constant-memory workbook and
+/// JSON lines are written.
+enum CellColumn<'a> {
+    Text(&'a StringChunked),
+    UInt32(&'a UInt32Chunked),
+    Int32(&'a Int32Chunked),
+    Int64(&'a Int64Chunked),
+    Float64 {
+        values: &'a Float64Chunked,
+        percent: bool,
+    },
+    Bool(&'a BooleanChunked),
+    Date(&'a Int32Chunked),
+}
+
+impl<'a> CellColumn<'a> {
+    fn new(column: &'a Column, percent: bool) -> Result<CellColumn<'a>, ReportError> {
+        Ok(match column.dtype() {
+            DataType::String => CellColumn::Text(column.str()?),
+            DataType::UInt32 => CellColumn::UInt32(column.u32()?),
+            DataType::Int32 => CellColumn::Int32(column.i32()?),
+            DataType::Int64 => CellColumn::Int64(column.i64()?),
+            DataType::Float64 => CellColumn::Float64 {
+                values: column.f64()?,
+                percent,
+            },
+            DataType::Boolean => CellColumn::Bool(column.bool()?),
+            DataType::Date => CellColumn::Date(column.date()?.physical()),
+            other => {
+                return Err(ReportError::UnsupportedColumn {
+                    column: column.name().to_string(),
+                    dtype: other.to_string(),
+                });
+            }
+        })
+    }
+
+    fn cell(&self, row: usize) -> Cell<'a> {
+        let cell = match self {
+            CellColumn::Text(values) => values.get(row).map(Cell::Text),
+            CellColumn::UInt32(values) => values.get(row).map(|value| Cell::Integer(value.into())),
+            CellColumn::Int32(values) => values.get(row).map(|value| Cell::Integer(value.into())),
+            CellColumn::Int64(values) => values.get(row).map(Cell::Integer),
+            CellColumn::Float64 { values, percent } => values.get(row).map(|value| {
+                if *percent {
+                    Cell::Percent(value)
+                } else {
+                    Cell::Number(value)
+                }
+            }),
+            CellColumn::Bool(values) => values.get(row).map(Cell::Bool),
+            CellColumn::Date(days) => days.get(row).and_then(date_from_epoch_days).map(Cell::Date),
+        };
+        cell.unwrap_or(Cell::Empty)
+    }
+}
+
+fn date_from_epoch_days(days: i32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(days.into()))
+}

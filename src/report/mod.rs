@@ -1,0 +1,231 @@
+//! Monitoring reports (DESIGN.md section 9): the indicators against the partnership's
+//! targets (`indicators.rs`, polars), the export tables (`frames.rs`, `exports.rs`), the
+//! charts (`charts.rs`, plotters) and the summary page (`summary.rs`, minijinja).
+//!
+//! The indicators and the chart layout are computed from plain values; this module only
+//! adds the writing of the files into the report folder. It never reads the database or
+//! sends mail: the caller passes the records in, and gets [`ReportFiles`] back, which is
+//! everything an email needs (HTML, text, PNG charts, `targets.xlsx`).
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use polars::prelude::{DataFrame, PolarsError};
+
+use crate::config::TargetSettings;
+use crate::domain::{Mobility, Population};
+
+mod charts;
+mod exports;
+mod frames;
+mod indicators;
+mod month;
+mod summary;
+
+pub use charts::{ChartData, ChartKind, chart_size, render_chart};
+pub use exports::{ExportFormat, ExportTable};
+pub use frames::{mobilities_frame, population_frame, submissions_frame};
+pub use indicators::{
+    ALL_REGIONS, EU_MINIMUM_DAYS, MonthlyMobilities, MonthlyShare, TARGETS_PERCENT_COLUMNS,
+    TargetRow, YearRate, expected_year_to_date_rate, monthly_fewer_opportunities,
+    monthly_mobilities, network_trajectory, target_rows, targets_table,
+};
+pub use month::ReportMonth;
+pub use summary::Summary;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("computing the report failed: {0}")]
+    Polars(#[from] PolarsError),
+    #[error("writing the workbook failed: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("cannot write {path}: {source}; check that the folder is writable")]
+    File { path: PathBuf, source: io::Error },
+    #[error("writing failed: {0}")]
+    Io(#[from] io::Error),
+    #[error("writing JSON failed: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("drawing the chart {chart} failed: {message}")]
+    Chart {
+        chart: &'static str,
+        message: String,
+    },
+    #[error("rendering the summary failed: {0}")]
+    Template(#[from] minijinja::Error),
+    #[error(
+        "the {table} table has {rows} rows, more than an Excel sheet holds; export it as CSV or Parquet"
+    )]
+    TooLongForExcel { table: &'static str, rows: usize },
+    #[error("column {column} has type {dtype}, which the exports do not write")]
+    UnsupportedColumn { column: String, dtype: String },
+}
+
+/// The formats `targets` and `mobilities` are written in, in every report folder.
+const TABLE_FORMATS: [ExportFormat; 3] =
+    [ExportFormat::Csv, ExportFormat::Xlsx, ExportFormat::Parquet];
+
+/// What a report wrote, as plain values, so that the monthly email can be built from it
+/// without knowing how the report was made.
+#[derive(Clone, Debug)]
+pub struct ReportFiles {
+    pub month: ReportMonth,
+    pub dir: PathBuf,
+    pub summary_html: String,
+    /// The text alternative of the summary, for mail clients that show no HTML.
+    pub summary_text: String,
+    pub chart_pngs: Vec<PathBuf>,
+    pub targets_xlsx: PathBuf,
+    /// Every file written, in the order written.
+    pub written: Vec<PathBuf>,
+}
+
+/// The records a report is computed from, as tables.
+pub struct ReportInput {
+    pub mobilities: DataFrame,
+    pub population: DataFrame,
+}
+
+impl ReportInput {
+    pub fn new(
+        mobilities: &[Mobility],
+        population: &[Population],
+    ) -> Result<ReportInput, ReportError> {
+        Ok(ReportInput {
+            mobilities: mobilities_frame(mobilities)?,
+            population: population_frame(population)?,
+        })
+    }
+}
+
+/// The targets table of `month` as an export.
+pub fn targets_export(
+    input: &ReportInput,
+    month: ReportMonth,
+    targets: &TargetSettings,
+) -> Result<ExportTable, ReportError> {
+    Ok(ExportTable {
+        name: "targets",
+        frame: targets_table(&input.mobilities, &input.population, month, targets)?,
+        percent_columns: TARGETS_PERCENT_COLUMNS,
+    })
+}
+
+/// Writes the whole report for `month` into `dir`: the two tables in three formats, the
+/// four charts as PNG and SVG, and `summary.html` (with `summary.txt`).
+pub fn write_report(
+    input: ReportInput,
+    month: ReportMonth,
+    targets: &TargetSettings,
+    dir: &Path,
+) -> Result<ReportFiles, ReportError> {
+    fs::create_dir_all(dir).map_err(|source| ReportError::File {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let started = std::time::Instant::now();
+    let mut targets_table = targets_export(&input, month, targets)?;
+    let rows = target_rows(&targets_table.frame)?;
+    let chart_data = charts::ChartData {
+        month,
+        targets: targets.clone(),
+        monthly_mobilities: monthly_mobilities(&input.mobilities, month)?,
+        monthly_shares: monthly_fewer_opportunities(&input.mobilities, month)?,
+        regions: rows.clone(),
+        trajectory: network_trajectory(&input.mobilities, &input.population, month, targets)?,
+    };
+    let mut mobilities_table = ExportTable::new("mobilities", input.mobilities);
+    let mut written = Vec::new();
+    // The mobilities workbook is the slowest file by far: it is written on a second
+    // thread while this one writes everything else.
+    tracing::info!(
+        elapsed_ms = started.elapsed().as_millis(),
+        "computed the indicators"
+    );
+    let (mobility_files, other_files) = std::thread::scope(|scope| {
+        let mobilities = scope.spawn(|| {
+            let written = write_all_formats(&mut mobilities_table, dir);
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis(),
+                "wrote the mobilities tables"
+            );
+            written
+        });
+        let others = (|| -> Result<_, ReportError> {
+            let mut files = write_all_formats(&mut targets_table, dir)?;
+            let mut pngs = Vec::new();
+            for kind in ChartKind::ALL {
+                let chart_files = charts::write_chart(kind, &chart_data, dir)?;
+                pngs.push(chart_files.png.clone());
+                files.push(chart_files.png);
+                files.push(chart_files.svg);
+            }
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis(),
+                "wrote the targets tables and the charts"
+            );
+            Ok((files, pngs))
+        })();
+        (
+            mobilities
+                .join()
+                .expect("the mobilities export does not panic"),
+            others,
+        )
+    });
+    let (other_files, chart_pngs) = other_files?;
+    written.extend(mobility_files?);
+    written.extend(other_files);
+    let chart_titles: Vec<_> = ChartKind::ALL
+        .iter()
+        .map(|kind| (*kind, kind.title(&chart_data)))
+        .collect();
+    let summary = Summary::new(month, targets, &rows, &chart_data.trajectory, &chart_titles);
+    let summary_html = summary.html()?;
+    let summary_text = summary.text()?;
+    for (name, contents) in [
+        ("summary.html", &summary_html),
+        ("summary.txt", &summary_text),
+    ] {
+        let path = dir.join(name);
+        fs::write(&path, contents).map_err(|source| ReportError::File {
+            path: path.clone(),
+            source,
+        })?;
+        written.push(path);
+    }
+    Ok(ReportFiles {
+        month,
+        dir: dir.to_owned(),
+        summary_html,
+        summary_text,
+        chart_pngs,
+        targets_xlsx: dir.join("targets.xlsx"),
+        written,
+    })
+}
+
+fn write_all_formats(table: &mut ExportTable, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    TABLE_FORMATS
+        .iter()
+        .map(|format| {
+            let path = dir.join(format!("{}.{}", table.name, format.extension()));
+            write_to_file(&path, |out| table.write(*format, out))?;
+            Ok(path)
+        })
+        .collect()
+}
+
+/// Creates `path` and hands a buffered writer to `write`, naming the file in errors.
+pub fn write_to_file(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<File>) -> Result<(), ReportError>,
+) -> Result<(), ReportError> {
+    let file_error = |source| ReportError::File {
+        path: path.to_owned(),
+        source,
+    };
+    let mut out = BufWriter::new(File::create(path).map_err(file_error)?);
+    write(&mut out)?;
+    out.flush().map_err(file_error)
+}
