@@ -401,7 +401,7 @@ where
     let mut chart = ChartBuilder::on(plot)
         .margin(20)
         .x_label_area_size(60)
-        .top_x_label_area_size(30)
+        .top_x_label_area_size(60)
         .y_label_area_size(330)
         .build_cartesian_2d(
             0.0..axis_max,
