@@ -176,6 +176,17 @@ pub enum Outcome {
 }
 
 pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
+    if let Command::Synth {
+        offers,
+        requests,
+        seed,
+        maildir: Some(maildir),
+        json,
+        ..
+    } = &command
+    {
+        return write_synthetic_emails(*offers, *requests, *seed, maildir, *json, config);
+    }
     let store = Store::connect(config.database_url.as_str()).await?;
     let outcome = match command {
         Command::Init => {
@@ -221,38 +232,6 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             };
             let report = run_round(&store, &config.matching, now, today, mode).await?;
             print_round(&report, candidates, json)?;
-            Outcome::Success
-        }
-        Command::Synth {
-            offers,
-            requests,
-            seed,
-            maildir: Some(maildir),
-            mobilities: _,
-            json,
-        } => {
-            let submissions =
-                synthetic_submissions(offers, requests, seed, Utc::now().date_naive());
-            let progress = progress_bar(json, submissions.len() as u64);
-            let written = mail::write_synthetic_maildir(
-                &maildir,
-                &submissions,
-                config.mail.address.as_str(),
-                Utc::now(),
-                &progress,
-            )?;
-            progress.finish_and_clear();
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "offers": offers, "requests": requests, "seed": seed, "written": written, "maildir": maildir })
-                );
-            } else {
-                println!(
-                    "Wrote {written} submission emails into {}.",
-                    maildir.display()
-                );
-            }
             Outcome::Success
         }
         Command::Ingest { paths, json } => {
@@ -328,8 +307,8 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             requests,
             mobilities,
             seed,
-            maildir: None,
             json,
+            ..
         } => {
             let written = write_synthetic_submissions(&store, offers, requests, seed).await?;
             write_synthetic_mobilities(&store, mobilities, seed).await?;
@@ -590,6 +569,39 @@ async fn write_synthetic_mobilities(store: &Store, count: usize, seed: u64) -> a
 
 /// Rows written per transaction by `synth`.
 const SYNTH_BATCH: usize = 1000;
+
+/// `synth --maildir`: writes submission emails and needs no database.
+fn write_synthetic_emails(
+    offers: usize,
+    requests: usize,
+    seed: u64,
+    maildir: &std::path::Path,
+    json: bool,
+    config: &Config,
+) -> anyhow::Result<Outcome> {
+    let submissions = synthetic_submissions(offers, requests, seed, Utc::now().date_naive());
+    let progress = progress_bar(json, submissions.len() as u64);
+    let written = mail::write_synthetic_maildir(
+        maildir,
+        &submissions,
+        config.mail.address.as_str(),
+        Utc::now(),
+        &progress,
+    )?;
+    progress.finish_and_clear();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({ "offers": offers, "requests": requests, "seed": seed, "written": written, "maildir": maildir })
+        );
+    } else {
+        println!(
+            "Wrote {written} submission emails into {}.",
+            maildir.display()
+        );
+    }
+    Ok(Outcome::Success)
+}
 
 /// Writes `mobmatch.toml` (or the `--config` path) unless it exists, and says which.
 pub fn write_config_if_absent(path: &std::path::Path) -> anyhow::Result<()> {
