@@ -1695,6 +1695,48 @@ mod tests {
     }
 
     #[test]
+    fn retention_periods_and_the_privacy_contact_are_read_and_checked() {
+        let defaults = load(None, &[]).unwrap();
+        assert_eq!(defaults.retention.periods, RetentionSettings::default());
+        assert_eq!(defaults.retention.contact, None);
+        assert_eq!(defaults.schedule.purge.source(), "0 30 3 * * *");
+        assert_eq!(
+            defaults.privacy_contact(),
+            &email("matchmaking@example.org")
+        );
+        let with_secretariat = load(
+            Some("[mail]\nsecretariat = [\"secretariat@earlall.example\"]"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            with_secretariat.privacy_contact(),
+            &email("secretariat@earlall.example")
+        );
+        let config = load(
+            Some(
+                "[retention]\nraw_messages_days = 60\nclosed_contacts_days = 365\n\
+                 contact = \"dpo@earlall.example\"",
+            ),
+            &[("MOBMATCH_RETENTION__REJECTED_MESSAGES_DAYS", "7")],
+        )
+        .unwrap();
+        assert_eq!(config.retention.periods.raw_messages_days, 60);
+        assert_eq!(config.retention.periods.closed_contacts_days, 365);
+        assert_eq!(config.retention.periods.rejected_messages_days, 7);
+        assert_eq!(config.retention.periods.sent_mail_bodies_days, 90);
+        assert_eq!(config.privacy_contact(), &email("dpo@earlall.example"));
+        assert_eq!(
+            error_message(Some("[retention]\nsent_mail_bodies_days = 0"), &[]),
+            "retention.sent_mail_bodies_days in mobmatch.toml: 0 is out of range; expected a whole number from 1 to 36500"
+        );
+        assert!(
+            error_message(Some("[retention]\ncontact = \"nobody\""), &[])
+                .contains("retention.contact in mobmatch.toml: \"nobody\" is not an email address")
+        );
+    }
+
+    #[test]
     fn an_invalid_variable_is_named_beside_its_key() {
         assert_eq!(
             error_message(None, &[("MOBMATCH_MAIL__ADDRESS", "nobody")]),

@@ -19,6 +19,9 @@ use mobmatch::store::{
     OutboxStatus, PERSONAL_DATA, PersonalData, Store, SubmissionFilter,
 };
 
+use crate::cli::{Workspace, text};
+use crate::support::TestDatabase;
+
 const INGRID: &str = "ingrid.halvorsen@gtg.example";
 const INGRID_NAME: &str = "Ingrid Halvorsen";
 
@@ -641,3 +644,94 @@ on_both_backends!(
         );
     }
 );
+
+fn run_ok(workspace: &Workspace, database: &TestDatabase, arguments: &[&str]) -> String {
+    let mut all = vec!["--database-url", database.url()];
+    all.extend_from_slice(arguments);
+    let output = workspace.run(&all);
+    assert!(
+        output.status.success(),
+        "{arguments:?} failed: {}",
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
+
+on_both_backends!(the_commands_export_a_person_purge_and_forget, |database| {
+    let workspace = Workspace::new();
+    run_ok(
+        &workspace,
+        &database,
+        &["synth", "--offers", "2", "--requests", "1"],
+    );
+    let submissions = workspace.json_lines(&database, &["submissions"]);
+    let address = submissions[0]["contact_email"].as_str().unwrap().to_owned();
+    let reference = submissions[0]["reference"].as_str().unwrap().to_owned();
+
+    let export = ["export", "--what", "submissions", "--format", "csv"];
+    let without = run_ok(&workspace, &database, &export);
+    assert!(!without.contains('@'), "{without}");
+    let with = run_ok(
+        &workspace,
+        &database,
+        &[&export[..], &["--with-contacts"]].concat(),
+    );
+    let header = with.lines().next().unwrap();
+    assert!(header.ends_with("contact_name,contact_email"), "{header}");
+    assert!(with.contains(&address), "{with}");
+    let refused = workspace.run(&[
+        "--database-url",
+        database.url(),
+        "export",
+        "--what",
+        "mobilities",
+        "--format",
+        "csv",
+        "--with-contacts",
+    ]);
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("--what submissions"));
+
+    let file = workspace.path("person.json");
+    let said = run_ok(
+        &workspace,
+        &database,
+        &["export-person", &address, "--out", file.to_str().unwrap()],
+    );
+    assert!(said.starts_with("Wrote "), "{said}");
+    let person: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(person["address"], address.as_str());
+    assert!(
+        person["submissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|submission| submission["reference"] == reference.as_str()),
+        "{person}"
+    );
+
+    let purge = workspace.json_lines(&database, &["purge", "--dry-run"]);
+    assert_eq!(purge[0]["dry_run"], true);
+    assert_eq!(purge[0]["closed_contacts_erased"], 0);
+
+    let forgotten = workspace.json_lines(&database, &["forget", &address, "--by", "Secretariat"]);
+    assert!(forgotten[0]["counts"]["organisations"].as_u64().unwrap() >= 1);
+    let after = workspace.json_lines(&database, &["submissions"]);
+    let erased = after
+        .iter()
+        .find(|submission| submission["reference"] == reference.as_str())
+        .unwrap();
+    assert!(
+        erased["contact_email"]
+            .as_str()
+            .unwrap()
+            .ends_with("@erased.invalid"),
+        "{erased}"
+    );
+    let again = workspace.json_lines(
+        &database,
+        &["forget", &address, "--by", "Secretariat", "--dry-run"],
+    );
+    assert_eq!(again[0]["counts"]["organisations"], 0);
+    assert_eq!(again[0]["erased_before"].as_array().unwrap().len(), 1);
+});
