@@ -17,7 +17,9 @@ use crate::privacy::{
     ErasureCounts, HeldRecord, Person, PurgeReport, RetainedKind, RetentionSettings,
     address_sha256, contact_retention_start, due_records, organisation_pseudonym,
 };
-use crate::store::{ErasureRecord, OrganisationRecord, Store, StoreError, Tx};
+use crate::store::{
+    ErasureRecord, OrganisationActivity, OrganisationRecord, Store, StoreError, Tx,
+};
 
 /// Records looked at, and changed, per transaction by `purge`.
 const PURGE_BATCH: i64 = 500;
@@ -64,7 +66,7 @@ pub async fn purge(
                         RetainedKind::RawMessage => !counted_as_deleted.contains(&record.id),
                         RetainedKind::SentMailBody | RetainedKind::ClosedContact => true,
                     },
-                    Mode::Apply => apply(&mut transaction, &record).await?,
+                    Mode::Apply => apply(&mut transaction, &batch, &record).await?,
                 };
                 changed += u64::from(done);
             }
@@ -82,6 +84,9 @@ pub async fn purge(
 /// One batch of records of a kind that still hold what retention removes.
 struct HeldBatch {
     held: Vec<HeldRecord>,
+    /// For organisations: the last change each had when read, so that one given again
+    /// since is left alone.
+    organisations_read: Vec<OrganisationActivity>,
     /// How many rows the batch looked at, and the last one's key, to read the next batch.
     looked_at: i64,
     last_key: Option<i64>,
@@ -133,6 +138,7 @@ async fn held_batch(
                         })
                     })
                     .collect(),
+                organisations_read: organisations,
             });
         }
     };
@@ -140,19 +146,30 @@ async fn held_batch(
         looked_at: held.len() as i64,
         last_key: held.last().map(|record| record.id),
         held,
+        organisations_read: Vec::new(),
     })
 }
 
-async fn apply(transaction: &mut Tx<'_>, record: &HeldRecord) -> Result<bool, StoreError> {
+async fn apply(
+    transaction: &mut Tx<'_>,
+    batch: &HeldBatch,
+    record: &HeldRecord,
+) -> Result<bool, StoreError> {
     match record.kind {
         RetainedKind::RejectedMessage => transaction.delete_inbound_message(record.id).await,
         RetainedKind::RawMessage => transaction.drop_raw_message(record.id).await,
         RetainedKind::SentMailBody => transaction.blank_outbox_body(record.id).await,
         RetainedKind::ClosedContact => {
-            let organisation = crate::store::OrganisationId::new(record.id);
+            let Some(read) = batch
+                .organisations_read
+                .iter()
+                .find(|organisation| organisation.id.get() == record.id)
+            else {
+                return Ok(false);
+            };
             let pseudonym = organisation_pseudonym(record.id);
             Ok(transaction
-                .erase_organisation_contact(organisation, &pseudonym)
+                .erase_organisation_contact(read.id, &pseudonym, Some(read.updated_at))
                 .await?
                 .is_some())
         }
@@ -207,7 +224,7 @@ pub async fn forget(
     for organisation in &held.organisations {
         let pseudonym = organisation_pseudonym(organisation.id.get());
         counts.submissions += transaction
-            .erase_organisation_contact(organisation.id, &pseudonym)
+            .erase_organisation_contact(organisation.id, &pseudonym, None)
             .await?
             .unwrap_or(0);
     }

@@ -424,19 +424,24 @@ impl Tx<'_> {
     }
 
     /// Replaces an organisation's contact by `pseudonym` and a blank name, and blanks the
-    /// notes of its submissions (which often repeat the contact). Returns how many
-    /// submissions it had, or `None` when the organisation does not exist.
+    /// notes of its submissions (which often repeat the contact). With `unchanged_since`,
+    /// only if the organisation's last change is still that one: a submission that gave
+    /// the same contact again meanwhile keeps it. Returns how many submissions it had, or
+    /// `None` when nothing was erased.
     pub async fn erase_organisation_contact(
         &mut self,
         id: OrganisationId,
         pseudonym: &str,
+        unchanged_since: Option<DateTime<Utc>>,
     ) -> Result<Option<u64>, StoreError> {
         let changed = on_backend!(Transaction, &mut self.transaction, |transaction| {
             sqlx::query(
-                "UPDATE organisations SET contact_name = '', contact_email = $1 WHERE id = $2",
+                "UPDATE organisations SET contact_name = '', contact_email = $1 \
+                 WHERE id = $2 AND ($3 IS NULL OR updated_at = $3)",
             )
             .bind(pseudonym)
             .bind(id.get())
+            .bind(unchanged_since)
             .execute(&mut **transaction)
             .await?
             .rows_affected()
