@@ -60,10 +60,6 @@ impl Person {
         }
     }
 
-    pub fn address(&self) -> &EmailAddress {
-        &self.address
-    }
-
     pub fn names(&self) -> &[String] {
         &self.names
     }
