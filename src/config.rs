@@ -23,6 +23,7 @@ use rand::Rng;
 
 use crate::domain::EmailAddress;
 pub use crate::matching::{MatchingSettings, ScoreWeights};
+pub use crate::privacy::RetentionSettings;
 use crate::store::url_without_password;
 
 /// The file read from the working directory when no `--config` is given.
@@ -49,6 +50,28 @@ pub struct Config {
     pub matching: MatchingSettings,
     pub targets: TargetSettings,
     pub reports: ReportSettings,
+    pub retention: RetentionConfig,
+}
+
+/// `[retention]`: how long personal data is kept, and whom people write to about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetentionConfig {
+    pub periods: RetentionSettings,
+    /// Whom people write to about their data (to see or erase it); `None` means the first
+    /// `mail.secretariat` address, or else `mail.address`.
+    pub contact: Option<EmailAddress>,
+}
+
+impl Config {
+    /// The address the privacy notice names: `retention.contact`, else the first
+    /// secretariat address, else our own.
+    pub fn privacy_contact(&self) -> &EmailAddress {
+        self.retention
+            .contact
+            .as_ref()
+            .or(self.mail.secretariat.first())
+            .unwrap_or(&self.mail.address)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -121,6 +144,8 @@ pub struct ScheduleSettings {
     pub matching_round: Schedule,
     pub reminders: Schedule,
     pub monthly_report: Schedule,
+    /// Remove what is past its retention time (`mobmatch purge`).
+    pub purge: Schedule,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -464,13 +489,41 @@ fn read_config(sources: &mut Sources) -> Result<Config, ConfigError> {
                 "0 0 7 1 * *",
                 parse_schedule,
             )?,
+            purge: sources.parsed("schedule.purge", "0 30 3 * * *", parse_schedule)?,
         },
         matching: read_matching(sources)?,
         targets: read_targets(sources)?,
         reports: ReportSettings {
             dir: sources.text("reports.dir", "reports")?.into(),
         },
+        retention: read_retention(sources)?,
     })
+}
+
+fn read_retention(sources: &mut Sources) -> Result<RetentionConfig, ConfigError> {
+    let defaults = RetentionSettings::default();
+    // At least a day: a purge at once would remove messages before anybody could read them.
+    let days = 1..=36_500;
+    let mut period = |key: &'static str, default: u32| -> Result<u32, ConfigError> {
+        Ok(sources.whole_number(key, days.clone())?.unwrap_or(default))
+    };
+    let periods = RetentionSettings {
+        raw_messages_days: period("retention.raw_messages_days", defaults.raw_messages_days)?,
+        sent_mail_bodies_days: period(
+            "retention.sent_mail_bodies_days",
+            defaults.sent_mail_bodies_days,
+        )?,
+        rejected_messages_days: period(
+            "retention.rejected_messages_days",
+            defaults.rejected_messages_days,
+        )?,
+        closed_contacts_days: period(
+            "retention.closed_contacts_days",
+            defaults.closed_contacts_days,
+        )?,
+    };
+    let contact = sources.parsed("retention.contact", "", parse_optional_email)?;
+    Ok(RetentionConfig { periods, contact })
 }
 
 fn read_mail(sources: &mut Sources) -> Result<MailSettings, ConfigError> {
@@ -673,6 +726,14 @@ fn parse_email(text: &str) -> Result<EmailAddress, Rejection> {
             "something like matchmaking@example.org",
         )
     })
+}
+
+/// An address, or nothing when the text is empty.
+fn parse_optional_email(text: &str) -> Result<Option<EmailAddress>, Rejection> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_email(text).map(Some)
 }
 
 fn parse_timezone(text: &str) -> Result<Tz, Rejection> {
@@ -1631,6 +1692,48 @@ mod tests {
                 "{file_text}\ngave: {message}\nwanted: {expected_start}…"
             );
         }
+    }
+
+    #[test]
+    fn retention_periods_and_the_privacy_contact_are_read_and_checked() {
+        let defaults = load(None, &[]).unwrap();
+        assert_eq!(defaults.retention.periods, RetentionSettings::default());
+        assert_eq!(defaults.retention.contact, None);
+        assert_eq!(defaults.schedule.purge.source(), "0 30 3 * * *");
+        assert_eq!(
+            defaults.privacy_contact(),
+            &email("matchmaking@example.org")
+        );
+        let with_secretariat = load(
+            Some("[mail]\nsecretariat = [\"secretariat@earlall.example\"]"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            with_secretariat.privacy_contact(),
+            &email("secretariat@earlall.example")
+        );
+        let config = load(
+            Some(
+                "[retention]\nraw_messages_days = 60\nclosed_contacts_days = 365\n\
+                 contact = \"dpo@earlall.example\"",
+            ),
+            &[("MOBMATCH_RETENTION__REJECTED_MESSAGES_DAYS", "7")],
+        )
+        .unwrap();
+        assert_eq!(config.retention.periods.raw_messages_days, 60);
+        assert_eq!(config.retention.periods.closed_contacts_days, 365);
+        assert_eq!(config.retention.periods.rejected_messages_days, 7);
+        assert_eq!(config.retention.periods.sent_mail_bodies_days, 90);
+        assert_eq!(config.privacy_contact(), &email("dpo@earlall.example"));
+        assert_eq!(
+            error_message(Some("[retention]\nsent_mail_bodies_days = 0"), &[]),
+            "retention.sent_mail_bodies_days in mobmatch.toml: 0 is out of range; expected a whole number from 1 to 36500"
+        );
+        assert!(
+            error_message(Some("[retention]\ncontact = \"nobody\""), &[])
+                .contains("retention.contact in mobmatch.toml: \"nobody\" is not an email address")
+        );
     }
 
     #[test]

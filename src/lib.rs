@@ -9,6 +9,8 @@ pub mod forms;
 pub mod import;
 pub mod mail;
 pub mod matching;
+pub mod personal_data;
+pub mod privacy;
 pub mod report;
 pub mod round;
 pub mod store;

@@ -10,8 +10,9 @@ use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::Serialize;
 
-use crate::domain::{MobilityDetails, Role, SubmissionDetails};
+use crate::domain::{EmailAddress, MobilityDetails, Role, SubmissionDetails};
 use crate::forms::{FieldError, FieldKey, FieldSet, FormKind, FormLanguage};
+use crate::privacy::RetentionSettings;
 
 /// What an answer says.
 #[derive(Clone, Debug, PartialEq)]
@@ -35,6 +36,26 @@ pub enum Answer {
     Withdrawal {
         reference: String,
     },
+}
+
+/// What the privacy notice in every answer that asks for data says: how long messages
+/// and contact details are kept, and whom to write to about them. The one template
+/// `templates/email/privacy_notice.txt` holds it in every language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PrivacyNotice {
+    pub message_days: u32,
+    pub contact_days: u32,
+    pub contact: String,
+}
+
+impl PrivacyNotice {
+    pub fn new(periods: &RetentionSettings, contact: &EmailAddress) -> PrivacyNotice {
+        PrivacyNotice {
+            message_days: periods.raw_messages_days,
+            contact_days: periods.closed_contacts_days,
+            contact: contact.to_string(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -65,6 +86,7 @@ macro_rules! language_templates {
 
 const TEMPLATES: &[(&str, &str)] = language_templates!("en", "es", "sv", "fr", "de");
 const LAYOUT: &str = include_str!("../../templates/email/answer.html");
+const PRIVACY_NOTICE: &str = include_str!("../../templates/email/privacy_notice.txt");
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut environment = Environment::new();
@@ -78,12 +100,18 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         .add_template("answer.html", LAYOUT)
         .expect("the embedded email layout parses");
     environment
+        .add_template("privacy_notice.txt", PRIVACY_NOTICE)
+        .expect("the embedded privacy notice parses");
+    environment
 });
 
 impl Answer {
-    pub fn render(&self, language: FormLanguage) -> RenderedAnswer {
+    pub fn render(&self, language: FormLanguage, notice: &PrivacyNotice) -> RenderedAnswer {
         let language_code = language.code();
         let template = |name: &str| format!("{language_code}/{name}");
+        // What every answer's template sees besides its own values: the included privacy
+        // notice needs the language and what to say.
+        let shared = context! { language => language_code, notice => Value::from(Serde(notice)) };
         let text = match self {
             Answer::Confirmation {
                 kind,
@@ -91,7 +119,7 @@ impl Answer {
                 summary,
             } => render(
                 &template("confirmation.txt"),
-                context! { kind => *kind, reference, summary => Value::from(Serde(labelled(summary, language))) },
+                context! { kind => *kind, reference, summary => Value::from(Serde(labelled(summary, language))), ..shared.clone() },
             ),
             Answer::Rejection {
                 errors,
@@ -109,7 +137,7 @@ impl Answer {
                 let form = render_form(language, *form, values);
                 render(
                     &template("rejection.txt"),
-                    context! { errors => Value::from(Serde(errors)), form },
+                    context! { errors => Value::from(Serde(errors)), form, ..shared.clone() },
                 )
             }
             Answer::Help { problem } => render(
@@ -118,11 +146,13 @@ impl Answer {
                     problem,
                     submission_form => render_form(language, FormKind::Submission, &[]),
                     report_form => render_form(language, FormKind::MobilityReport, &[]),
+                    ..shared.clone()
                 },
             ),
-            Answer::Withdrawal { reference } => {
-                render(&template("withdrawal.txt"), context! { reference })
-            }
+            Answer::Withdrawal { reference } => render(
+                &template("withdrawal.txt"),
+                context! { reference, ..shared },
+            ),
         };
         let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
         let subject = subject.trim().to_owned();
@@ -412,6 +442,66 @@ fn html_blocks(text: &str) -> Vec<HtmlBlock> {
 mod tests {
     use super::*;
 
+    fn notice() -> PrivacyNotice {
+        PrivacyNotice::new(
+            &RetentionSettings::default(),
+            &EmailAddress::parse("privacy@earlall.example").unwrap(),
+        )
+    }
+
+    #[test]
+    fn every_answer_that_asks_for_data_carries_the_privacy_notice_in_its_language() {
+        let asking = [
+            Answer::Confirmation {
+                kind: "submission",
+                reference: "S-1".to_owned(),
+                summary: vec![(FieldKey::Participants, "4".to_owned())],
+            },
+            Answer::Confirmation {
+                kind: "mobility_report",
+                reference: "M-1".to_owned(),
+                summary: vec![(FieldKey::Participants, "4".to_owned())],
+            },
+            Answer::Rejection {
+                errors: Vec::new(),
+                form: FormKind::MobilityReport,
+                values: Vec::new(),
+            },
+            Answer::Help { problem: None },
+        ];
+        let phrases = [
+            (FormLanguage::En, "for 180 days"),
+            (FormLanguage::Es, "durante 180 días"),
+            (FormLanguage::Sv, "i 180 dagar"),
+            (FormLanguage::Fr, "pendant 180 jours"),
+            (FormLanguage::De, "Nachrichten 180 Tage"),
+        ];
+        for (language, phrase) in phrases {
+            for answer in &asking {
+                let rendered = answer.render(language, &notice());
+                let lines: Vec<&str> = rendered
+                    .text
+                    .lines()
+                    .filter(|line| line.contains("privacy@earlall.example"))
+                    .collect();
+                assert_eq!(
+                    lines.len(),
+                    1,
+                    "{language:?} {answer:?}:\n{}",
+                    rendered.text
+                );
+                assert!(lines[0].contains(phrase), "{language:?}: {}", lines[0]);
+                assert!(lines[0].contains("730"), "{}", lines[0]);
+                assert!(rendered.html.contains("privacy@earlall.example"));
+                assert!(
+                    FieldSet::from_text(lines[0]).is_empty(),
+                    "the notice must not read as a form field: {}",
+                    lines[0]
+                );
+            }
+        }
+    }
+
     #[test]
     fn every_language_renders_every_answer() {
         let answers = [
@@ -436,7 +526,7 @@ mod tests {
         ];
         for language in FormLanguage::ALL {
             for answer in &answers {
-                let rendered = answer.render(*language);
+                let rendered = answer.render(*language, &notice());
                 assert!(!rendered.subject.is_empty(), "{language:?} {answer:?}");
                 assert!(!rendered.text.starts_with('\n'));
                 assert!(rendered.html.contains("<p>"), "{}", rendered.html);
@@ -479,7 +569,7 @@ mod tests {
             form: FormKind::Submission,
             values: vec![(FieldKey::Organisation, "TKNIKA".to_owned())],
         }
-        .render(FormLanguage::Es);
+        .render(FormLanguage::Es, &notice());
         assert!(
             rendered
                 .text

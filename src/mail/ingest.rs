@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::answers::{
-    Answer, mobility_summary, submission_summary, submission_values, written_values,
+    Answer, PrivacyNotice, mobility_summary, submission_summary, submission_values, written_values,
 };
 use super::classify::{Classification, ReplyCommand, classify, ignore_reason, reply_command};
 use super::decode::{DecodedMessage, decode};
@@ -29,6 +29,8 @@ pub struct MailRules {
     pub secret: String,
     pub reply_limit_per_hour: u32,
     pub moderation: bool,
+    /// What the answers that ask for data say about keeping it.
+    pub privacy_notice: PrivacyNotice,
 }
 
 impl MailRules {
@@ -38,6 +40,7 @@ impl MailRules {
             secret: config.secret.expose_secret().to_owned(),
             reply_limit_per_hour: config.mail.reply_limit_per_hour,
             moderation: config.moderation,
+            privacy_notice: PrivacyNotice::new(&config.retention.periods, config.privacy_contact()),
         }
     }
 }
@@ -591,7 +594,9 @@ async fn queue_answer(
         tracing::info!(%recipient, sent_lately, "reply limit reached; not answering");
         return Ok(false);
     }
-    let rendered = planned.answer.render(planned.language);
+    let rendered = planned
+        .answer
+        .render(planned.language, &rules.privacy_notice);
     let token = planned
         .token
         .map(|subject| token::sign(subject, &rules.secret));

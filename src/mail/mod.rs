@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use indicatif::ProgressBar;
 
-pub use answers::{Answer, RenderedAnswer};
+pub use answers::{Answer, PrivacyNotice, RenderedAnswer};
 pub use classify::{
     Classification, IgnoreReason, ReplyCommand, classify, ignore_reason, reply_command,
 };

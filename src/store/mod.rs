@@ -29,12 +29,17 @@ macro_rules! on_backend {
 }
 
 mod error;
+mod privacy;
 mod reads;
 mod records;
 mod rows;
 mod writes;
 
 pub use error::{StoreError, url_without_password};
+pub use privacy::{
+    ErasureRecord, OrganisationActivity, OrganisationRecord, PERSONAL_DATA, PersonalColumns,
+    PersonalData,
+};
 pub use records::{
     DeliveryAttempt, DeliveryResult, InboundError, InboundMessage, InboundMessageId,
     IntroductionFilter, MobilityFilter, MobilityImport, NewInboundMessage, NewIntroduction,

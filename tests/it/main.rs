@@ -7,5 +7,6 @@ mod cli;
 mod forms;
 mod mail;
 mod matching;
+mod privacy;
 mod report;
 mod store;

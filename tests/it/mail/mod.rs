@@ -11,8 +11,10 @@ use mobmatch::config::OutboundTransport;
 use mobmatch::domain::{EmailAddress, SubmissionId, SubmissionStatus};
 use mobmatch::mail::token::{self, TokenSubject};
 use mobmatch::mail::{
-    DeliveryReport, IngestReport, MailRules, Outcome, Transport, deliver_outbox, ingest_message,
+    DeliveryReport, IngestReport, MailRules, Outcome, PrivacyNotice, Transport, deliver_outbox,
+    ingest_message,
 };
+use mobmatch::privacy::RetentionSettings;
 use mobmatch::store::{OutboxStatus, Store};
 use serde_json::Value;
 
@@ -28,6 +30,10 @@ fn rules() -> MailRules {
         secret: SECRET.to_owned(),
         reply_limit_per_hour: 5,
         moderation: false,
+        privacy_notice: PrivacyNotice::new(
+            &RetentionSettings::default(),
+            &EmailAddress::parse("secretariat@example.org").unwrap(),
+        ),
     }
 }
 
