@@ -29,12 +29,14 @@ macro_rules! on_backend {
 }
 
 mod error;
+mod introductions;
 mod reads;
 mod records;
 mod rows;
 mod writes;
 
 pub use error::{StoreError, url_without_password};
+pub use introductions::{EndedMobility, IntroductionProgress};
 pub use records::{
     DeliveryAttempt, DeliveryResult, InboundError, InboundMessage, InboundMessageId,
     IntroductionFilter, MobilityFilter, MobilityImport, NewInboundMessage, NewIntroduction,
