@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::support::TestDatabase;
 
-mod servers;
+pub(crate) mod servers;
 
 const SECRET: &str = "corpus secret";
 
@@ -26,6 +26,7 @@ fn rules() -> MailRules {
     MailRules {
         our_address: EmailAddress::parse("matchmaking@example.org").unwrap(),
         secret: SECRET.to_owned(),
+        base_url: "http://127.0.0.1:8080".to_owned(),
         reply_limit_per_hour: 5,
         moderation: false,
     }
