@@ -20,7 +20,7 @@ pub use state::{
 use crate::config::Config;
 use crate::domain::{
     Answer, Introduction, IntroductionId, IntroductionStatus, MobilityDetails, MobilityId, Role,
-    Source, Submission, SubmissionStatus,
+    Source, Submission, SubmissionId, SubmissionStatus,
 };
 use crate::forms::{FieldError, FieldSet};
 use crate::mail::letters::{
@@ -222,6 +222,35 @@ pub async fn answer_introduction(
         }
     }
     Ok(report)
+}
+
+/// Withdrawing a submission declines, on its behalf, each of its introductions that
+/// still waits for answers, and tells each partner as a decline would. Returns how many
+/// emails were queued. The caller sets the submission `withdrawn` in the same
+/// transaction.
+pub async fn decline_for_withdrawal(
+    transaction: &mut Tx<'_>,
+    settings: &LetterSettings,
+    submission: SubmissionId,
+    at: DateTime<Utc>,
+) -> Result<u32, StoreError> {
+    let mut emails = 0;
+    for (id, side) in transaction.waiting_introductions_of(submission).await? {
+        if transaction.decline_for_withdrawal(id, side, at).await? {
+            let case = load_case(transaction, id).await?;
+            let partner = partner_of(side);
+            emails += tell(
+                transaction,
+                settings,
+                &case,
+                partner,
+                &News::DeclinedByPartner,
+                at,
+            )
+            .await?;
+        }
+    }
+    Ok(emails)
 }
 
 /// What a reply to the completion email did.

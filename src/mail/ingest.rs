@@ -405,7 +405,7 @@ async fn handle(
                 },
             )),
             Ok(TokenSubject::Submission(id)) => {
-                reply_to_submission(transaction, id, reply, &context, now).await
+                reply_to_submission(transaction, rules, id, reply, &context, now).await
             }
             Ok(TokenSubject::Introduction { id, side }) => {
                 reply_to_introduction(
@@ -426,6 +426,7 @@ async fn handle(
 
 async fn reply_to_submission(
     transaction: &mut Tx<'_>,
+    rules: &MailRules,
     id: SubmissionId,
     reply: &ReplyText,
     context: &SubmissionContext,
@@ -457,6 +458,8 @@ async fn reply_to_submission(
         transaction
             .set_submission_status(id, SubmissionStatus::Withdrawn, now)
             .await?;
+        let letters =
+            introductions::decline_for_withdrawal(transaction, &rules.letters(), id, now).await?;
         return Ok(Handled {
             outcome: Outcome::Accepted,
             kind: Some(Kind::Withdrawal),
@@ -469,7 +472,7 @@ async fn reply_to_submission(
                 language,
                 token: None,
             }),
-            letters: 0,
+            letters,
         });
     }
     if closed {

@@ -211,6 +211,74 @@ impl Tx<'_> {
         Ok(changed == 1)
     }
 
+    /// The introductions of a submission that still wait for answers, with the side the
+    /// submission is on.
+    pub async fn waiting_introductions_of(
+        &mut self,
+        submission: SubmissionId,
+    ) -> Result<Vec<(IntroductionId, Role)>, StoreError> {
+        let rows: Vec<(i64, i64)> =
+            on_backend!(Transaction, &mut self.transaction, |transaction| {
+                sqlx::query_as(
+                    "SELECT id, offer_id FROM introductions \
+                     WHERE (offer_id = $1 OR request_id = $1) AND status IN ($2, $3) ORDER BY id",
+                )
+                .bind(submission.get())
+                .bind(IntroductionStatus::Proposed.value())
+                .bind(IntroductionStatus::Introduced.value())
+                .fetch_all(&mut **transaction)
+                .await?
+            });
+        Ok(rows
+            .into_iter()
+            .map(|(id, offer)| {
+                let side = if offer == submission.get() {
+                    Role::Receiving
+                } else {
+                    Role::Sending
+                };
+                (IntroductionId::new(id), side)
+            })
+            .collect())
+    }
+
+    /// Declines a waiting introduction because `side` withdrew its submission: the
+    /// status becomes `declined`, and the side's answer `decline` unless it had answered
+    /// (an earlier acceptance is kept as given). Returns false when it did not wait.
+    pub async fn decline_for_withdrawal(
+        &mut self,
+        id: IntroductionId,
+        side: Role,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let sql = match side {
+            Role::Receiving => {
+                "UPDATE introductions SET status = $1, host_answer = COALESCE(host_answer, $2), \
+                 host_answered_at = COALESCE(host_answered_at, $3), updated_at = $3 \
+                 WHERE id = $4 AND status IN ($5, $6)"
+            }
+            Role::Sending => {
+                "UPDATE introductions SET status = $1, \
+                 sender_answer = COALESCE(sender_answer, $2), \
+                 sender_answered_at = COALESCE(sender_answered_at, $3), updated_at = $3 \
+                 WHERE id = $4 AND status IN ($5, $6)"
+            }
+        };
+        let changed = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query(sql)
+                .bind(IntroductionStatus::Declined.value())
+                .bind(Answer::Decline.value())
+                .bind(at)
+                .bind(id.get())
+                .bind(IntroductionStatus::Proposed.value())
+                .bind(IntroductionStatus::Introduced.value())
+                .execute(&mut **transaction)
+                .await?
+                .rows_affected()
+        });
+        Ok(changed == 1)
+    }
+
     /// Records that `side` was reminded at `at`. Returns false when it had been already.
     pub async fn mark_reminded(
         &mut self,

@@ -224,7 +224,11 @@ async fn replies_in_every_language_and_quoting_style_answer_as_their_first_word_
         let report = ingest(&store, &raw, days_later(1)).await;
         assert_eq!(
             (report.outcome, report.kind, report.reference.as_deref()),
-            (Outcome::Accepted, Some(Kind::IntroductionAnswer), Some("I-1")),
+            (
+                Outcome::Accepted,
+                Some(Kind::IntroductionAnswer),
+                Some("I-1")
+            ),
             "{name}: {report:?}"
         );
         let answered = introduction(&store, id).await;
@@ -278,9 +282,24 @@ on_both_backends!(
             "{}",
             to_host.message.subject
         );
-        assert!(to_host.message.body_text.contains("Contact email: anna@gtg.example"));
-        assert!(to_sender.message.body_text.contains("Contact email: mobility@tknika.example"));
-        assert!(to_sender.message.body_text.contains("Fewer opportunities: 2"));
+        assert!(
+            to_host
+                .message
+                .body_text
+                .contains("Contact email: anna@gtg.example")
+        );
+        assert!(
+            to_sender
+                .message
+                .body_text
+                .contains("Contact email: mobility@tknika.example")
+        );
+        assert!(
+            to_sender
+                .message
+                .body_text
+                .contains("Fewer opportunities: 2")
+        );
 
         let folder = tempfile::tempdir().unwrap();
         let transport = Transport::from_settings(
@@ -296,8 +315,10 @@ on_both_backends!(
             .map(|entry| std::fs::read_to_string(entry.unwrap().path()).unwrap())
             .collect();
         let host_token = side_token(id, Role::Receiving);
-        assert!(written.iter().any(|eml| eml.contains(&format!("matchmaking+{host_token}@example.org"))
-            && eml.contains("Auto-Submitted: auto-generated")));
+        assert!(written.iter().any(|eml| {
+            eml.contains(&format!("matchmaking+{host_token}@example.org"))
+                && eml.contains("Auto-Submitted: auto-generated")
+        }));
 
         let fixtures = fixtures();
         let template = |name: &str| {
@@ -307,15 +328,23 @@ on_both_backends!(
                 .map(|(_, template, _)| template.clone())
                 .unwrap()
         };
-        let host_accepts =
-            reply_from_template(&template("es_outlook_acepto"), to_host, HOST, "host-yes@tknika.example");
+        let host_accepts = reply_from_template(
+            &template("es_outlook_acepto"),
+            to_host,
+            HOST,
+            "host-yes@tknika.example",
+        );
         let report = ingest(&store, &host_accepts, days_later(1)).await;
         assert_eq!(report.outcome, Outcome::Accepted, "{report:?}");
         assert!(report.answered);
         assert_eq!(letters(&store, "waiting", HOST).await.len(), 1);
 
-        let sender_accepts =
-            reply_from_template(&template("sv_outlook_ja"), to_sender, SENDER, "sender-yes@gtg.example");
+        let sender_accepts = reply_from_template(
+            &template("sv_outlook_ja"),
+            to_sender,
+            SENDER,
+            "sender-yes@gtg.example",
+        );
         let report = ingest(&store, &sender_accepts, days_later(2)).await;
         assert_eq!(report.outcome, Outcome::Accepted, "{report:?}");
         let accepted = introduction(&store, id).await;
@@ -332,7 +361,10 @@ on_both_backends!(
         // Three participants asked for, four places offered; the request's window lies
         // inside the offer's.
         assert_eq!(
-            (planned.details.participants, planned.details.fewer_opportunities),
+            (
+                planned.details.participants,
+                planned.details.fewer_opportunities
+            ),
             (3, 2)
         );
         assert_eq!(
@@ -370,7 +402,14 @@ on_both_backends!(
         }
         assert_eq!(letters(&store, "unchanged", SENDER).await.len(), 1);
         assert_eq!(introduction(&store, id).await, accepted);
-        assert_eq!(store.mobilities(&MobilityFilter::default()).await.unwrap().len(), 1);
+        assert_eq!(
+            store
+                .mobilities(&MobilityFilter::default())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
 
         let delivered = send(&store, &transport, days_later(3)).await;
         assert_eq!(delivered.sent, 4, "{delivered:?}");
@@ -386,7 +425,10 @@ on_both_backends!(
         assert_eq!(listed["offer"], accepted.offer.to_string());
         assert_eq!(listed["request"], accepted.request.to_string());
         assert_eq!(listed["score"], accepted.score);
-        assert_eq!(listed["reasons"].as_array().unwrap().len(), accepted.reasons.len());
+        assert_eq!(
+            listed["reasons"].as_array().unwrap().len(),
+            accepted.reasons.len()
+        );
         assert_eq!(listed["status"], "accepted");
         assert_eq!(listed["host_answer"], "accept");
         assert_eq!(listed["sender_answer"], "accept");
@@ -418,7 +460,12 @@ on_both_backends!(
             "{}",
             to_sender.message.body_text
         );
-        let late = reply(SENDER, &side_token(id, Role::Sending), "late@gtg.example", "ACCEPT");
+        let late = reply(
+            SENDER,
+            &side_token(id, Role::Sending),
+            "late@gtg.example",
+            "ACCEPT",
+        );
         let report = ingest(&store, &late, days_later(2)).await;
         assert_eq!(report.outcome, Outcome::Rejected);
         assert_eq!(
@@ -432,7 +479,13 @@ on_both_backends!(
                 SubmissionStatus::Open
             );
         }
-        assert!(store.mobilities(&MobilityFilter::default()).await.unwrap().is_empty());
+        assert!(
+            store
+                .mobilities(&MobilityFilter::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 );
 
@@ -465,7 +518,10 @@ on_both_backends!(
         .await
         .unwrap();
         let second = IntroductionId::new(2);
-        assert_eq!(introduction(&store, second).await.offer, SubmissionId::new(3));
+        assert_eq!(
+            introduction(&store, second).await.offer,
+            SubmissionId::new(3)
+        );
 
         let valid = side_token(first, Role::Receiving);
         let last = valid.chars().last().unwrap();
@@ -477,13 +533,33 @@ on_both_backends!(
         // (case, sender, token, the field the inbound log blames)
         let cases = [
             ("tampered token", HOST, tampered, "token"),
-            ("the other side's token", HOST, side_token(first, Role::Sending), "sender"),
-            ("another introduction's token", SENDER, side_token(second, Role::Sending), "sender"),
-            ("a valid token from an unrelated address", "eve@elsewhere.example", valid.clone(), "sender"),
+            (
+                "the other side's token",
+                HOST,
+                side_token(first, Role::Sending),
+                "sender",
+            ),
+            (
+                "another introduction's token",
+                SENDER,
+                side_token(second, Role::Sending),
+                "sender",
+            ),
+            (
+                "a valid token from an unrelated address",
+                "eve@elsewhere.example",
+                valid.clone(),
+                "sender",
+            ),
         ];
         for (index, (case, from, token, field)) in cases.into_iter().enumerate() {
             for word in ["ACCEPT", "DECLINE"] {
-                let raw = reply(from, &token, &format!("attack-{index}-{word}@x.example"), word);
+                let raw = reply(
+                    from,
+                    &token,
+                    &format!("attack-{index}-{word}@x.example"),
+                    word,
+                );
                 let report = ingest(&store, &raw, days_later(1)).await;
                 assert_eq!(report.outcome, Outcome::Rejected, "{case}: {report:?}");
                 assert_eq!(report.errors[0].field, field, "{case}: {report:?}");
@@ -494,16 +570,40 @@ on_both_backends!(
         for id in [first, second] {
             let unchanged = introduction(&store, id).await;
             assert_eq!(unchanged.status, IntroductionStatus::Introduced);
-            assert_eq!((unchanged.host_answer, unchanged.sender_answer), (None, None));
+            assert_eq!(
+                (unchanged.host_answer, unchanged.sender_answer),
+                (None, None)
+            );
         }
-        assert!(store.mobilities(&MobilityFilter::default()).await.unwrap().is_empty());
+        assert!(
+            store
+                .mobilities(&MobilityFilter::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // Each got a short answer, within the hourly limit per address.
         let to_eve = letters(&store, "answer", "eve@elsewhere.example").await;
         assert_eq!(to_eve.len(), 2);
-        assert!(to_eve[0].message.subject.starts_with("We could not use your reply"));
-        assert!(to_eve[0].message.body_text.contains("eve@elsewhere.example is not the address we wrote to about I-1"));
+        assert!(
+            to_eve[0]
+                .message
+                .subject
+                .starts_with("We could not use your reply")
+        );
+        assert!(
+            to_eve[0]
+                .message
+                .body_text
+                .contains("eve@elsewhere.example is not the address we wrote to about I-1")
+        );
         for index in 0..6 {
-            let raw = reply(HOST, &format!("i1h-{index:020}"), &format!("forged-{index}@x.example"), "ACCEPT");
+            let raw = reply(
+                HOST,
+                &format!("i1h-{index:020}"),
+                &format!("forged-{index}@x.example"),
+                "ACCEPT",
+            );
             ingest(&store, &raw, days_later(1)).await;
         }
         assert_eq!(
@@ -514,67 +614,78 @@ on_both_backends!(
     }
 );
 
-on_both_backends!(
-    reminders_and_expiry_come_on_their_days_once,
-    |database| {
-        let store = database.connect().await;
-        let id = introduce(&store, HOST, SENDER).await;
-        let run = |at: DateTime<Utc>| {
-            let store = store.clone();
-            async move { remind(&store, &settings(), at, at.date_naive()).await.unwrap() }
-        };
-        let nothing = RemindReport::default();
-        assert_eq!(run(days_later(7) - Duration::seconds(1)).await, nothing);
-        assert_eq!(
-            run(days_later(7)).await,
-            RemindReport {
-                reminded: 2,
-                ..nothing
-            }
-        );
-        assert_eq!(run(days_later(7)).await, nothing, "one reminder per side");
-        let reminder = &letters(&store, "reminder", SENDER).await[0];
-        assert!(reminder.message.subject.starts_with("Reminder: Introduction I-1"));
-        assert_eq!(letters(&store, "reminder", HOST).await.len(), 1);
+on_both_backends!(reminders_and_expiry_come_on_their_days_once, |database| {
+    let store = database.connect().await;
+    let id = introduce(&store, HOST, SENDER).await;
+    let run = |at: DateTime<Utc>| {
+        let store = store.clone();
+        async move {
+            remind(&store, &settings(), at, at.date_naive())
+                .await
+                .unwrap()
+        }
+    };
+    let nothing = RemindReport::default();
+    assert_eq!(run(days_later(7) - Duration::seconds(1)).await, nothing);
+    assert_eq!(
+        run(days_later(7)).await,
+        RemindReport {
+            reminded: 2,
+            ..nothing
+        }
+    );
+    assert_eq!(run(days_later(7)).await, nothing, "one reminder per side");
+    let reminder = &letters(&store, "reminder", SENDER).await[0];
+    assert!(
+        reminder
+            .message
+            .subject
+            .starts_with("Reminder: Introduction I-1")
+    );
+    assert_eq!(letters(&store, "reminder", HOST).await.len(), 1);
 
-        let mut transaction = store.begin().await.unwrap();
-        let answered = answer_introduction(
-            &mut transaction,
-            &settings().letters,
-            id,
-            Role::Receiving,
-            Answer::Accept,
-            days_later(8),
-        )
-        .await
-        .unwrap();
-        transaction.commit().await.unwrap();
-        assert_eq!(
-            answered.outcome,
-            AnswerOutcome::Recorded(AnswerEffect::AwaitingPartner)
-        );
+    let mut transaction = store.begin().await.unwrap();
+    let answered = answer_introduction(
+        &mut transaction,
+        &settings().letters,
+        id,
+        Role::Receiving,
+        Answer::Accept,
+        days_later(8),
+    )
+    .await
+    .unwrap();
+    transaction.commit().await.unwrap();
+    assert_eq!(
+        answered.outcome,
+        AnswerOutcome::Recorded(AnswerEffect::AwaitingPartner)
+    );
 
-        assert_eq!(run(days_later(21) - Duration::seconds(1)).await, nothing);
-        assert_eq!(
-            run(days_later(21)).await,
-            RemindReport {
-                expired: 1,
-                ..nothing
-            }
-        );
-        assert_eq!(run(days_later(30)).await, nothing);
-        let expired = introduction(&store, id).await;
-        assert_eq!(expired.status, IntroductionStatus::Expired);
-        assert_eq!(letters(&store, "expired", HOST).await.len(), 1);
-        assert_eq!(letters(&store, "expired", SENDER).await.len(), 1);
+    assert_eq!(run(days_later(21) - Duration::seconds(1)).await, nothing);
+    assert_eq!(
+        run(days_later(21)).await,
+        RemindReport {
+            expired: 1,
+            ..nothing
+        }
+    );
+    assert_eq!(run(days_later(30)).await, nothing);
+    let expired = introduction(&store, id).await;
+    assert_eq!(expired.status, IntroductionStatus::Expired);
+    assert_eq!(letters(&store, "expired", HOST).await.len(), 1);
+    assert_eq!(letters(&store, "expired", SENDER).await.len(), 1);
 
-        let late = reply(SENDER, &side_token(id, Role::Sending), "late@gtg.example", "JA");
-        let report = ingest(&store, &late, days_later(22)).await;
-        assert_eq!(report.outcome, Outcome::Rejected);
-        assert_eq!(introduction(&store, id).await, expired);
-        assert_eq!(letters(&store, "unchanged", SENDER).await.len(), 1);
-    }
-);
+    let late = reply(
+        SENDER,
+        &side_token(id, Role::Sending),
+        "late@gtg.example",
+        "JA",
+    );
+    let report = ingest(&store, &late, days_later(22)).await;
+    assert_eq!(report.outcome, Outcome::Rejected);
+    assert_eq!(introduction(&store, id).await, expired);
+    assert_eq!(letters(&store, "unchanged", SENDER).await.len(), 1);
+});
 
 on_both_backends!(
     an_introduction_written_straight_into_the_store_is_introduced_by_remind,
@@ -610,16 +721,29 @@ on_both_backends!(
             .unwrap();
         transaction.commit().await.unwrap();
 
-        let report = remind(&store, &settings(), days_later(1), days_later(1).date_naive())
-            .await
-            .unwrap();
+        let report = remind(
+            &store,
+            &settings(),
+            days_later(1),
+            days_later(1).date_naive(),
+        )
+        .await
+        .unwrap();
         assert_eq!(report.introduced, 1);
-        assert_eq!(introduction(&store, id).await.status, IntroductionStatus::Introduced);
+        assert_eq!(
+            introduction(&store, id).await.status,
+            IntroductionStatus::Introduced
+        );
         assert_eq!(store.outbox(None).await.unwrap().len(), 2);
         // Its reminder counts from when it was introduced, not from the round.
-        let early = remind(&store, &settings(), days_later(7), days_later(7).date_naive())
-            .await
-            .unwrap();
+        let early = remind(
+            &store,
+            &settings(),
+            days_later(7),
+            days_later(7).date_naive(),
+        )
+        .await
+        .unwrap();
         assert_eq!(early.reminded, 0);
     }
 );
@@ -659,7 +783,11 @@ on_both_backends!(
             .unwrap();
         assert_eq!(again.completion_requests, 0);
         let request = &letters(&store, "completion", SENDER).await[0];
-        assert!(request.message.body_text.contains("Participants: 3"), "{}", request.message.body_text);
+        assert!(
+            request.message.body_text.contains("Participants: 3"),
+            "{}",
+            request.message.body_text
+        );
         assert!(letters(&store, "completion", HOST).await.is_empty());
 
         let fixtures = fixtures();
@@ -683,15 +811,29 @@ on_both_backends!(
         assert_eq!(mobilities.len(), 1, "the reply updates, it adds nothing");
         let completed = &mobilities[0].details;
         assert_eq!(completed.status, MobilityStatus::Completed);
-        assert_eq!((completed.participants, completed.fewer_opportunities), (2, 1));
+        assert_eq!(
+            (completed.participants, completed.fewer_opportunities),
+            (2, 1)
+        );
         assert_eq!(completed.dates.end().to_string(), "2027-05-14");
         assert_eq!(completed.introduction, Some(id));
 
-        let from_host = reply(HOST, &side_token(id, Role::Receiving), "host-report@x.example", "Participants: 9\nStatus: completed");
+        let from_host = reply(
+            HOST,
+            &side_token(id, Role::Receiving),
+            "host-report@x.example",
+            "Participants: 9\nStatus: completed",
+        );
         let report = ingest(&store, &from_host, next_day).await;
-        assert_eq!(report.outcome, Outcome::Unrecognised, "only the sending side reports");
         assert_eq!(
-            store.mobilities(&MobilityFilter::default()).await.unwrap()[0].details.participants,
+            report.outcome,
+            Outcome::Unrecognised,
+            "only the sending side reports"
+        );
+        assert_eq!(
+            store.mobilities(&MobilityFilter::default()).await.unwrap()[0]
+                .details
+                .participants,
             2
         );
     }
@@ -710,7 +852,11 @@ fn the_remind_command_takes_a_hidden_clock_and_prints_json() {
             .unwrap()
     };
     let output = run(&["remind", "--now", "2027-01-11T08:00:00Z", "--json"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(
         report,
@@ -753,5 +899,71 @@ on_both_backends!(
         // The host's acknowledgement, then the confirmation to both.
         assert_eq!(send(&store, &smtp_transport(), days_later(1)).await.sent, 3);
         assert_eq!((delivered_to(&host), delivered_to(&sender)), (3, 2));
+    }
+);
+
+on_both_backends!(
+    withdrawing_a_submission_declines_its_waiting_introduction,
+    |database| {
+        let store = database.connect().await;
+        let id = introduce(&store, HOST, SENDER).await;
+        let mut transaction = store.begin().await.unwrap();
+        answer_introduction(
+            &mut transaction,
+            &settings().letters,
+            id,
+            Role::Sending,
+            Answer::Accept,
+            days_later(1),
+        )
+        .await
+        .unwrap();
+        transaction.commit().await.unwrap();
+
+        let request = SubmissionId::new(2);
+        let withdrawal = reply(
+            SENDER,
+            &token::sign(TokenSubject::Submission(request), SECRET),
+            "withdraw@gtg.example",
+            "WITHDRAW",
+        );
+        let report = ingest(&store, &withdrawal, days_later(2)).await;
+        assert_eq!(report.kind, Some(Kind::Withdrawal), "{report:?}");
+        let declined = introduction(&store, id).await;
+        assert_eq!(declined.status, IntroductionStatus::Declined);
+        assert_eq!(
+            declined.sender_answer.map(|given| given.answer),
+            Some(Answer::Accept),
+            "the answer given stays on record"
+        );
+        let to_host = &letters(&store, "declined", HOST).await[0];
+        assert!(
+            to_host
+                .message
+                .body_text
+                .contains("Göteborgs Tekniska Gymnasium has declined")
+        );
+
+        let host_accepts = reply(
+            HOST,
+            &side_token(id, Role::Receiving),
+            "yes@tknika.example",
+            "ACCEPT",
+        );
+        assert_eq!(
+            ingest(&store, &host_accepts, days_later(3)).await.outcome,
+            Outcome::Rejected
+        );
+        assert!(
+            store
+                .mobilities(&MobilityFilter::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            store.submission(request).await.unwrap().status,
+            SubmissionStatus::Withdrawn
+        );
     }
 );
