@@ -123,9 +123,7 @@ pub fn introduction_letter(
         },
     );
     let kind = if reminder { "reminder" } else { "introduction" };
-    compose(
-        settings, parties, side, kind, &token, rendered, language, now,
-    )
+    compose(settings, parties, side, kind, rendered, language, now)
 }
 
 /// The news of an answer or of expiry, to `side`.
@@ -137,7 +135,6 @@ pub fn news_letter(
     news: &News,
     now: DateTime<Utc>,
 ) -> NewOutboxMessage {
-    let token = side_token(settings, parties, side);
     let (mobility_reference, mobility) = match news {
         News::Accepted { mobility, details } => {
             (Some(mobility.to_string()), Some(MobilityView::of(details)))
@@ -161,16 +158,7 @@ pub fn news_letter(
             ..base_context(parties, side)
         },
     );
-    compose(
-        settings,
-        parties,
-        side,
-        news.key(),
-        &token,
-        rendered,
-        language,
-        now,
-    )
+    compose(settings, parties, side, news.key(), rendered, language, now)
 }
 
 /// Asks the sending side to report on the mobility planned from the introduction once
@@ -185,7 +173,6 @@ pub fn completion_letter(
     now: DateTime<Utc>,
 ) -> NewOutboxMessage {
     let side = Role::Sending;
-    let token = side_token(settings, parties, side);
     let status_label = label(FieldKey::Status, language);
     let rendered = render_email(
         "completion.txt",
@@ -202,7 +189,6 @@ pub fn completion_letter(
         parties,
         side,
         "completion",
-        &token,
         rendered,
         language,
         now,
@@ -241,17 +227,16 @@ fn base_context(parties: Parties<'_>, side: Role) -> Value {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn compose(
     settings: &LetterSettings,
     parties: Parties<'_>,
     side: Role,
     kind: &str,
-    token: &str,
     rendered: RenderedAnswer,
     language: FormLanguage,
     now: DateTime<Utc>,
 ) -> NewOutboxMessage {
+    let token = side_token(settings, parties, side);
     let (our_local, our_domain) = settings
         .our_address
         .as_str()
@@ -529,7 +514,7 @@ mod tests {
         );
         assert_eq!(
             letter.recipients,
-            [request.details.organisation.contact_email.clone()]
+            std::slice::from_ref(&request.details.organisation.contact_email)
         );
         assert_eq!(
             letter.message_id,
@@ -633,7 +618,7 @@ mod tests {
             );
             assert_eq!(
                 letter.recipients,
-                [request.details.organisation.contact_email.clone()]
+                std::slice::from_ref(&request.details.organisation.contact_email)
             );
             let form = crate::forms::FieldSet::from_text(&letter.body_text);
             assert!(
