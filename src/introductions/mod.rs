@@ -219,16 +219,24 @@ pub async fn answer_introduction(
             for told in [side, partner] {
                 report.emails += tell(transaction, settings, &case, told, &news, at).await?;
             }
+            // The request is matched; an offer whose places ran out is too. Their other
+            // introductions can no longer lead to a mobility.
+            report.emails +=
+                decline_waiting_introductions(transaction, settings, case.request.id, at).await?;
+            if transaction.submission(case.offer.id).await?.status == SubmissionStatus::Matched {
+                report.emails +=
+                    decline_waiting_introductions(transaction, settings, case.offer.id, at).await?;
+            }
         }
     }
     Ok(report)
 }
 
-/// Withdrawing a submission declines, on its behalf, each of its introductions that
-/// still waits for answers, and tells each partner as a decline would. Returns how many
-/// emails were queued. The caller sets the submission `withdrawn` in the same
-/// transaction.
-pub async fn decline_for_withdrawal(
+/// Declines, on behalf of a submission that can no longer take part (withdrawn, or an
+/// offer with no places left, or a request already matched), each of its introductions
+/// that still waits for answers, and tells each partner as a decline would. Returns how
+/// many emails were queued.
+pub async fn decline_waiting_introductions(
     transaction: &mut Tx<'_>,
     settings: &LetterSettings,
     submission: SubmissionId,
@@ -236,7 +244,7 @@ pub async fn decline_for_withdrawal(
 ) -> Result<u32, StoreError> {
     let mut emails = 0;
     for (id, side) in transaction.waiting_introductions_of(submission).await? {
-        if transaction.decline_for_withdrawal(id, side, at).await? {
+        if transaction.decline_on_behalf_of(id, side, at).await? {
             let case = load_case(transaction, id).await?;
             let partner = partner_of(side);
             emails += tell(

@@ -459,7 +459,8 @@ async fn reply_to_submission(
             .set_submission_status(id, SubmissionStatus::Withdrawn, now)
             .await?;
         let letters =
-            introductions::decline_for_withdrawal(transaction, &rules.letters(), id, now).await?;
+            introductions::decline_waiting_introductions(transaction, &rules.letters(), id, now)
+                .await?;
         return Ok(Handled {
             outcome: Outcome::Accepted,
             kind: Some(Kind::Withdrawal),

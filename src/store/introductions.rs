@@ -242,10 +242,11 @@ impl Tx<'_> {
             .collect())
     }
 
-    /// Declines a waiting introduction because `side` withdrew its submission: the
-    /// status becomes `declined`, and the side's answer `decline` unless it had answered
-    /// (an earlier acceptance is kept as given). Returns false when it did not wait.
-    pub async fn decline_for_withdrawal(
+    /// Declines a waiting introduction on behalf of `side`, whose submission can no longer
+    /// take part: the status becomes `declined`, and the side's answer `decline` unless it
+    /// had answered (an earlier acceptance is kept as given). Returns false when it did
+    /// not wait.
+    pub async fn decline_on_behalf_of(
         &mut self,
         id: IntroductionId,
         side: Role,

@@ -967,3 +967,73 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    an_offer_whose_places_run_out_declines_its_other_introductions,
+    |database| {
+        let store = database.connect().await;
+        // TKNIKA has three places; the Swedish school asks for three, a Finnish one for two.
+        let offer = SubmissionDetails {
+            organisation: organisation("TKNIKA", HOST, "ES21"),
+            participants: 3,
+            ..basque_offer()
+        };
+        let finnish = "tuuli@omnia.example";
+        let finnish_request = SubmissionDetails {
+            organisation: organisation("Omnia", finnish, "FI1B"),
+            participants: 2,
+            fewer_opportunities: 0,
+            ..swedish_request()
+        };
+        let offer_id = insert_submission(&store, &offer, SubmissionStatus::Open).await;
+        insert_submission(&store, &swedish_request(), SubmissionStatus::Open).await;
+        let finnish_id = insert_submission(&store, &finnish_request, SubmissionStatus::Open).await;
+        run_round(
+            &store,
+            &MatchingSettings::default(),
+            &settings(),
+            round_time(),
+            round_time().date_naive(),
+            RoundMode::Record,
+        )
+        .await
+        .unwrap();
+        let all = store
+            .introductions(&IntroductionFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2, "{all:?}");
+        let to_sweden = all.iter().find(|i| i.request != finnish_id).unwrap().id;
+        let to_finland = all.iter().find(|i| i.request == finnish_id).unwrap().id;
+
+        for side in [Role::Receiving, Role::Sending] {
+            let mut transaction = store.begin().await.unwrap();
+            answer_introduction(
+                &mut transaction,
+                &settings().letters,
+                to_sweden,
+                side,
+                Answer::Accept,
+                days_later(1),
+            )
+            .await
+            .unwrap();
+            transaction.commit().await.unwrap();
+        }
+        let full = store.submission(offer_id).await.unwrap();
+        assert_eq!(
+            (full.status, full.details.participants),
+            (SubmissionStatus::Matched, 0)
+        );
+        assert_eq!(
+            introduction(&store, to_finland).await.status,
+            IntroductionStatus::Declined
+        );
+        assert_eq!(letters(&store, "declined", finnish).await.len(), 1);
+        assert_eq!(
+            store.submission(finnish_id).await.unwrap().status,
+            SubmissionStatus::Open,
+            "the Finnish request takes part in the next round"
+        );
+    }
+);
