@@ -150,15 +150,30 @@ pub async fn answer_introduction(
     answer: Answer,
     at: DateTime<Utc>,
 ) -> Result<AnswerReport, StoreError> {
-    let case = load_case(transaction, id).await?;
-    let decision = decide_answer(case.introduction(), side, answer);
-    let recorded = match decision {
-        AnswerDecision::Record { status, effect } => transaction
-            .record_introduction_answer(id, side, answer, status, at)
+    // A second writer may answer between the read and the write (the other side, on the
+    // web page): the write then changes nothing, and the answer is decided again on what
+    // is stored now. A side's own answer can race only itself, so two rounds suffice.
+    let mut case = load_case(transaction, id).await?;
+    let mut recorded = None;
+    for _ in 0..2 {
+        let AnswerDecision::Record { status, effect } =
+            decide_answer(case.introduction(), side, answer)
+        else {
+            break;
+        };
+        let partner_answer = case
+            .introduction()
+            .answer_of(partner_of(side))
+            .map(|given| given.answer);
+        if transaction
+            .record_introduction_answer(id, side, answer, partner_answer, status, at)
             .await?
-            .then_some((status, effect)),
-        AnswerDecision::Refuse(_) => None,
-    };
+        {
+            recorded = Some((status, effect));
+            break;
+        }
+        case = load_case(transaction, id).await?;
+    }
     let mut report = AnswerReport {
         introduction: id,
         side,
@@ -169,18 +184,15 @@ pub async fn answer_introduction(
         emails: 0,
     };
     let Some((status, effect)) = recorded else {
-        // Read again: another writer may have settled it since `case` was read.
-        let current = load_case(transaction, id).await?;
-        let news = match current.introduction().answer_of(side) {
+        let news = match case.introduction().answer_of(side) {
             Some(earlier) => News::AlreadyAnswered {
                 answer: earlier.answer,
             },
             None => News::Closed {
-                status: current.introduction().status,
+                status: case.introduction().status,
             },
         };
-        report.status = current.introduction().status;
-        report.emails += tell(transaction, settings, &current, side, &news, at).await?;
+        report.emails += tell(transaction, settings, &case, side, &news, at).await?;
         return Ok(report);
     };
     report.status = status;

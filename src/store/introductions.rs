@@ -174,26 +174,31 @@ impl Tx<'_> {
         Ok(changed == 1)
     }
 
-    /// Records one side's first answer and the status it leads to. Returns false,
-    /// changing nothing, when that side had answered already or the introduction no
-    /// longer waits for answers.
+    /// Records one side's first answer and the status it leads to, decided on the
+    /// partner's answer being `partner_answer`. Returns false, changing nothing, when
+    /// that side had answered already, the introduction no longer waits for answers, or
+    /// the partner's answer is no longer the one the decision was made on (another
+    /// writer answered meanwhile: decide again on what is stored now).
     pub async fn record_introduction_answer(
         &mut self,
         id: IntroductionId,
         side: Role,
         answer: Answer,
+        partner_answer: Option<Answer>,
         status: IntroductionStatus,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         let sql = match side {
             Role::Receiving => {
                 "UPDATE introductions SET host_answer = $1, host_answered_at = $2, status = $3, \
-                 updated_at = $2 WHERE id = $4 AND host_answer IS NULL AND status IN ($5, $6)"
+                 updated_at = $2 WHERE id = $4 AND host_answer IS NULL AND status IN ($5, $6) \
+                 AND ((sender_answer IS NULL AND $7 IS NULL) OR sender_answer = $7)"
             }
             Role::Sending => {
                 "UPDATE introductions SET sender_answer = $1, sender_answered_at = $2, \
                  status = $3, updated_at = $2 \
-                 WHERE id = $4 AND sender_answer IS NULL AND status IN ($5, $6)"
+                 WHERE id = $4 AND sender_answer IS NULL AND status IN ($5, $6) \
+                 AND ((host_answer IS NULL AND $7 IS NULL) OR host_answer = $7)"
             }
         };
         let changed = on_backend!(Transaction, &mut self.transaction, |transaction| {
@@ -204,6 +209,7 @@ impl Tx<'_> {
                 .bind(id.get())
                 .bind(IntroductionStatus::Proposed.value())
                 .bind(IntroductionStatus::Introduced.value())
+                .bind(partner_answer.map(Answer::value))
                 .execute(&mut **transaction)
                 .await?
                 .rows_affected()

@@ -1037,3 +1037,62 @@ on_both_backends!(
         );
     }
 );
+
+/// Both sides answer at once (one by email, one on the web page, say): whichever order
+/// the database puts them in, the second acceptance sees the first and plans the
+/// mobility. PostgreSQL only: SQLite lets one writer in at a time.
+#[tokio::test]
+async fn two_acceptances_at_once_plan_the_mobility_once() {
+    let database = crate::support::TestDatabase::postgres().await;
+    let store = database.connect().await;
+    let id = introduce(&store, HOST, SENDER).await;
+    let mut host = store.begin().await.unwrap();
+    let first = answer_introduction(
+        &mut host,
+        &settings().letters,
+        id,
+        Role::Receiving,
+        Answer::Accept,
+        days_later(1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        first.outcome,
+        AnswerOutcome::Recorded(AnswerEffect::AwaitingPartner)
+    );
+    let other = store.clone();
+    let sender = tokio::spawn(async move {
+        let mut transaction = other.begin().await.unwrap();
+        let report = answer_introduction(
+            &mut transaction,
+            &settings().letters,
+            id,
+            Role::Sending,
+            Answer::Accept,
+            days_later(1),
+        )
+        .await
+        .unwrap();
+        transaction.commit().await.unwrap();
+        report
+    });
+    host.commit().await.unwrap();
+    let second = sender.await.unwrap();
+    assert_eq!(
+        second.outcome,
+        AnswerOutcome::Recorded(AnswerEffect::BothAccepted)
+    );
+    assert_eq!(
+        introduction(&store, id).await.status,
+        IntroductionStatus::Accepted
+    );
+    assert_eq!(
+        store
+            .mobilities(&MobilityFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
