@@ -15,6 +15,7 @@ use crate::domain::{
     SideAnswer, Source, Submission, SubmissionStatus,
 };
 use crate::import::{self, ImportReport};
+use crate::introductions::{IntroductionSettings, remind};
 use crate::mail::{self, IngestReport, MailRules, Transport};
 use crate::personal_data::{self, ForgetReport, Mode};
 use crate::privacy::PurgeReport;
@@ -114,6 +115,15 @@ pub enum Command {
     },
     /// Fetch once from the configured mailbox (Maildir or IMAP) and ingest.
     Fetch {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send reminders for unanswered introductions, expire the ones left unanswered too
+    /// long, and ask for the report of each planned mobility that has ended.
+    Remind {
+        /// Run as if it were this time (RFC 3339), for tests.
+        #[arg(long, hide = true, value_name = "TIME")]
+        now: Option<DateTime<Utc>>,
         #[arg(long)]
         json: bool,
     },
@@ -266,7 +276,9 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             } else {
                 RoundMode::Record
             };
-            let report = run_round(&store, &config.matching, now, today, mode).await?;
+            let introductions = IntroductionSettings::from_config(config);
+            let report =
+                run_round(&store, &config.matching, &introductions, now, today, mode).await?;
             print_round(&report, candidates, json)?;
             Outcome::Success
         }
@@ -309,6 +321,21 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             }
             printed?;
             tally.finish(json)?
+        }
+        Command::Remind { now, json } => {
+            let now = now.unwrap_or_else(Utc::now);
+            let today = now.with_timezone(&config.timezone).date_naive();
+            let settings = IntroductionSettings::from_config(config);
+            let report = remind(&store, &settings, now, today).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "Introduced {}, reminded {}, expired {}; asked for {} mobility reports.",
+                    report.introduced, report.reminded, report.expired, report.completion_requests
+                );
+            }
+            Outcome::Success
         }
         Command::Send { json } => {
             let extra_root = extra_root_certificate();

@@ -22,6 +22,7 @@ use cron::Schedule;
 use rand::Rng;
 
 use crate::domain::EmailAddress;
+pub use crate::introductions::Timing as IntroductionTiming;
 pub use crate::matching::{MatchingSettings, ScoreWeights};
 pub use crate::privacy::RetentionSettings;
 use crate::store::url_without_password;
@@ -48,6 +49,8 @@ pub struct Config {
     pub web: WebSettings,
     pub schedule: ScheduleSettings,
     pub matching: MatchingSettings,
+    /// When unanswered introductions are reminded and expire (`[introductions]`).
+    pub introductions: IntroductionTiming,
     pub targets: TargetSettings,
     pub reports: ReportSettings,
     pub retention: RetentionConfig,
@@ -237,6 +240,13 @@ pub enum ConfigError {
         "the [matching] score weights are all 0; give at least one part of the score a weight above 0, such as field_specificity_weight = 30"
     )]
     NoScoreWeight,
+    #[error(
+        "introductions.remind_after_days ({remind_after_days}) is not less than introductions.expire_after_days ({expire_after_days}), so nobody would be reminded; make the reminder come first, such as 7 and 21"
+    )]
+    ReminderAfterExpiry {
+        remind_after_days: u32,
+        expire_after_days: u32,
+    },
     #[error("cannot write {}: {io_error}; check that its folder exists and is writable", path.display())]
     Unwritable { path: PathBuf, io_error: io::Error },
 }
@@ -492,6 +502,7 @@ fn read_config(sources: &mut Sources) -> Result<Config, ConfigError> {
             purge: sources.parsed("schedule.purge", "0 30 3 * * *", parse_schedule)?,
         },
         matching: read_matching(sources)?,
+        introductions: read_introductions(sources)?,
         targets: read_targets(sources)?,
         reports: ReportSettings {
             dir: sources.text("reports.dir", "reports")?.into(),
@@ -654,6 +665,25 @@ fn read_matching(sources: &mut Sources) -> Result<MatchingSettings, ConfigError>
         cross_border_only,
         fewer_opportunities_priority,
         weights,
+    })
+}
+
+fn read_introductions(sources: &mut Sources) -> Result<IntroductionTiming, ConfigError> {
+    let remind_after_days = sources
+        .whole_number("introductions.remind_after_days", 1..=365)?
+        .unwrap_or(7);
+    let expire_after_days = sources
+        .whole_number("introductions.expire_after_days", 1..=365)?
+        .unwrap_or(21);
+    if remind_after_days >= expire_after_days {
+        return Err(ConfigError::ReminderAfterExpiry {
+            remind_after_days,
+            expire_after_days,
+        });
+    }
+    Ok(IntroductionTiming {
+        remind_after_days,
+        expire_after_days,
     })
 }
 
@@ -1326,6 +1356,13 @@ mod tests {
             }
         );
         assert_eq!(
+            config.introductions,
+            IntroductionTiming {
+                remind_after_days: 7,
+                expire_after_days: 21,
+            }
+        );
+        assert_eq!(
             config.targets,
             TargetSettings {
                 vet_mobility_rate: 0.20,
@@ -1671,6 +1708,14 @@ mod tests {
             (
                 "[matching]\nfield_specificity_weight = 0\ndate_overlap_weight = 0\ncapacity_weight = 0\ninclusion_support_weight = 0\npartner_country_weight = 0",
                 "the [matching] score weights are all 0; give at least one part of the score a weight above 0",
+            ),
+            (
+                "[introductions]\nremind_after_days = 0",
+                "introductions.remind_after_days in mobmatch.toml: 0 is out of range; expected a whole number from 1 to 365",
+            ),
+            (
+                "[introductions]\nremind_after_days = 21\nexpire_after_days = 14",
+                "introductions.remind_after_days (21) is not less than introductions.expire_after_days (14), so nobody would be reminded",
             ),
             (
                 "[targets]\nvet_mobility_rate = 20",

@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod forms;
 pub mod import;
+pub mod introductions;
 pub mod mail;
 pub mod matching;
 pub mod personal_data;

@@ -205,6 +205,17 @@ pub struct Introduction {
     pub created_at: DateTime<Utc>,
 }
 
+impl Introduction {
+    /// The answer `side` gave, if it answered: the host side answers for the offer, the
+    /// sending side for the request.
+    pub fn answer_of(&self, side: Role) -> Option<SideAnswer> {
+        match side {
+            Role::Receiving => self.host_answer,
+            Role::Sending => self.sender_answer,
+        }
+    }
+}
+
 /// A pair an earlier round introduced, and where its introduction stands: a round never
 /// introduces it again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

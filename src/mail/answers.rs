@@ -36,6 +36,11 @@ pub enum Answer {
     Withdrawal {
         reference: String,
     },
+    /// A short answer to a reply we cannot act on (a token that is altered, not ours, or
+    /// sent from another address than the one we wrote to), saying what to do instead.
+    ReplyProblem {
+        problem: String,
+    },
 }
 
 /// What the privacy notice in every answer that asks for data says: how long messages
@@ -74,6 +79,10 @@ macro_rules! language_templates {
             language_templates!(@one $language, "withdrawal.txt"),
             language_templates!(@one $language, "submission_form.txt"),
             language_templates!(@one $language, "report_form.txt"),
+            language_templates!(@one $language, "reply_problem.txt"),
+            language_templates!(@one $language, "introduction.txt"),
+            language_templates!(@one $language, "introduction_news.txt"),
+            language_templates!(@one $language, "completion.txt"),
         )*]
     };
     (@one $language:literal, $file:literal) => {
@@ -153,19 +162,37 @@ impl Answer {
                 &template("withdrawal.txt"),
                 context! { reference, ..shared },
             ),
+            Answer::ReplyProblem { problem } => {
+                render(&template("reply_problem.txt"), context! { problem })
+            }
         };
-        let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
-        let subject = subject.trim().to_owned();
-        let body = body.trim_matches('\n').to_owned() + "\n";
-        let html = render(
-            "answer.html",
-            context! { language => language_code, subject => subject.clone(), blocks => Value::from(Serde(html_blocks(&body))) },
-        );
-        RenderedAnswer {
-            subject,
-            text: body,
-            html,
-        }
+        split_subject_and_layout(language, &text)
+    }
+}
+
+/// Renders `templates/email/<language>/<name>` with `context` into a subject (its first
+/// line), a text body and the HTML layout of the same text.
+pub(super) fn render_email(
+    name: &str,
+    language: FormLanguage,
+    context: minijinja::Value,
+) -> RenderedAnswer {
+    let text = render(&format!("{}/{name}", language.code()), context);
+    split_subject_and_layout(language, &text)
+}
+
+fn split_subject_and_layout(language: FormLanguage, text: &str) -> RenderedAnswer {
+    let (subject, body) = text.split_once('\n').unwrap_or((text, ""));
+    let subject = subject.trim().to_owned();
+    let body = body.trim_matches('\n').to_owned() + "\n";
+    let html = render(
+        "answer.html",
+        context! { language => language.code(), subject => subject.clone(), blocks => Value::from(Serde(html_blocks(&body))) },
+    );
+    RenderedAnswer {
+        subject,
+        text: body,
+        html,
     }
 }
 
@@ -393,7 +420,7 @@ fn labelled(lines: &[(FieldKey, String)], language: FormLanguage) -> Vec<Labelle
         .collect()
 }
 
-fn label(key: FieldKey, language: FormLanguage) -> String {
+pub(super) fn label(key: FieldKey, language: FormLanguage) -> String {
     key.labels(language)
         .first()
         .or_else(|| key.labels(FormLanguage::En).first())
@@ -522,6 +549,9 @@ mod tests {
             Answer::Help { problem: None },
             Answer::Withdrawal {
                 reference: "S-1".to_owned(),
+            },
+            Answer::ReplyProblem {
+                problem: "the reply reference has been altered".to_owned(),
             },
         ];
         for language in FormLanguage::ALL {

@@ -13,6 +13,7 @@ mod decode;
 mod fuzz;
 mod imap;
 mod ingest;
+pub mod letters;
 mod outbound;
 mod sources;
 mod synthetic;

@@ -29,6 +29,7 @@ macro_rules! on_backend {
 }
 
 mod error;
+mod introductions;
 mod privacy;
 mod reads;
 mod records;
@@ -36,6 +37,7 @@ mod rows;
 mod writes;
 
 pub use error::{StoreError, url_without_password};
+pub use introductions::{EndedMobility, IntroductionProgress};
 pub use privacy::{
     ErasureRecord, OrganisationActivity, OrganisationRecord, PERSONAL_DATA, PersonalColumns,
     PersonalData,

@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod forms;
+mod introductions;
 mod mail;
 mod matching;
 mod privacy;

@@ -10,7 +10,7 @@ use mobmatch::domain::{
     DateWindow, Destination, EmailAddress, IntroductionStatus, MobilityDetails, MobilityStatus,
     MobilityType, Population, Region, Source, SubmissionStatus,
 };
-use mobmatch::mail::{IngestReport, MailRules, Outcome, PrivacyNotice, ingest_message};
+use mobmatch::mail::{IngestReport, MailRules, Outcome, ingest_message};
 use mobmatch::personal_data::{self, Mode};
 use mobmatch::privacy::{PurgeReport, RetentionSettings};
 use mobmatch::report::{self, ReportInput};
@@ -31,16 +31,7 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn rules() -> MailRules {
-    MailRules {
-        our_address: EmailAddress::parse("matchmaking@example.org").unwrap(),
-        secret: "privacy secret".to_owned(),
-        reply_limit_per_hour: 5,
-        moderation: false,
-        privacy_notice: PrivacyNotice::new(
-            &RetentionSettings::default(),
-            &EmailAddress::parse("secretariat@example.org").unwrap(),
-        ),
-    }
+    crate::support::mail_rules("privacy secret")
 }
 
 fn email(from: &str, message_id: &str, subject: &str, body: &str) -> Vec<u8> {

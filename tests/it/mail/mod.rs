@@ -11,30 +11,19 @@ use mobmatch::config::OutboundTransport;
 use mobmatch::domain::{EmailAddress, SubmissionId, SubmissionStatus};
 use mobmatch::mail::token::{self, TokenSubject};
 use mobmatch::mail::{
-    DeliveryReport, IngestReport, MailRules, Outcome, PrivacyNotice, Transport, deliver_outbox,
-    ingest_message,
+    DeliveryReport, IngestReport, MailRules, Outcome, Transport, deliver_outbox, ingest_message,
 };
-use mobmatch::privacy::RetentionSettings;
 use mobmatch::store::{OutboxStatus, Store};
 use serde_json::Value;
 
 use crate::support::TestDatabase;
 
-mod servers;
+pub(crate) mod servers;
 
 const SECRET: &str = "corpus secret";
 
 fn rules() -> MailRules {
-    MailRules {
-        our_address: EmailAddress::parse("matchmaking@example.org").unwrap(),
-        secret: SECRET.to_owned(),
-        reply_limit_per_hour: 5,
-        moderation: false,
-        privacy_notice: PrivacyNotice::new(
-            &RetentionSettings::default(),
-            &EmailAddress::parse("secretariat@example.org").unwrap(),
-        ),
-    }
+    crate::support::mail_rules(SECRET)
 }
 
 fn now() -> DateTime<Utc> {

@@ -264,3 +264,23 @@ impl TestDatabase {
         found
     }
 }
+
+/// The mail rules of a test: our address `matchmaking@example.org`, the given signing
+/// secret, links to `https://match.example.org`, five answers an hour per sender, no
+/// moderation, and the default retention in the privacy notice.
+pub fn mail_rules(secret: &str) -> mobmatch::mail::MailRules {
+    use mobmatch::config::RetentionSettings;
+    use mobmatch::domain::EmailAddress;
+    use mobmatch::mail::PrivacyNotice;
+    mobmatch::mail::MailRules {
+        our_address: EmailAddress::parse("matchmaking@example.org").unwrap(),
+        secret: secret.to_owned(),
+        base_url: "https://match.example.org".to_owned(),
+        reply_limit_per_hour: 5,
+        moderation: false,
+        privacy_notice: PrivacyNotice::new(
+            &RetentionSettings::default(),
+            &EmailAddress::parse("secretariat@example.org").unwrap(),
+        ),
+    }
+}
