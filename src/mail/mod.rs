@@ -16,6 +16,7 @@ mod ingest;
 mod outbound;
 mod sources;
 mod synthetic;
+mod tls;
 pub mod token;
 
 use std::path::{Path, PathBuf};
