@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::support::TestDatabase;
 
+mod rejections;
 mod servers;
 
 const SECRET: &str = "corpus secret";
