@@ -29,7 +29,7 @@ pub enum ImapError {
         source: std::io::Error,
     },
     #[error(
-        "the IMAP server {host} refused to log in {username} ({reason}); check mail.inbound.username and mail.inbound.password"
+        "the IMAP server {host} refused to log in {username} (it answered: {reason}); check mail.inbound.username and mail.inbound.password"
     )]
     Login {
         host: String,
@@ -37,7 +37,7 @@ pub enum ImapError {
         reason: String,
     },
     #[error(
-        "the IMAP server {host} refused the OAuth2 token for {username} ({reason}); check that mail.inbound.oauth2_token_command prints a current access token of this account, with the IMAP scope"
+        "the IMAP server {host} refused the OAuth2 token for {username} (it answered: {reason}); check that mail.inbound.oauth2_token_command prints a current access token of this account, with the IMAP scope"
     )]
     TokenRejected {
         host: String,
@@ -124,7 +124,7 @@ impl Mailbox {
                 client
                     .authenticate("XOAUTH2", authenticator)
                     .await
-                    .map_err(|(error, _)| token_error(error.to_string()))?
+                    .map_err(|(error, _)| token_error(server_answer(&error)))?
             }
             (None, password) => client
                 .login(
@@ -132,7 +132,7 @@ impl Mailbox {
                     password.as_ref().map(|p| p.expose_secret()).unwrap_or(""),
                 )
                 .await
-                .map_err(|(error, _)| login_error(error.to_string()))?,
+                .map_err(|(error, _)| login_error(server_answer(&error)))?,
         };
         session.select(&account.folder).await?;
         if !account.done_folder.is_empty() {
@@ -283,6 +283,19 @@ async fn tls_wrap<S: AsyncRead + AsyncWrite + Unpin>(
         })
 }
 
+/// The server's own words in a NO or BAD answer, which async-imap formats as
+/// `code: …, info: Some("…")`.
+fn server_answer(error: &async_imap::error::Error) -> String {
+    use async_imap::error::Error;
+    let (Error::No(text) | Error::Bad(text)) = error else {
+        return error.to_string();
+    };
+    text.split_once("info: Some(\"")
+        .and_then(|(_, rest)| rest.rsplit_once("\")"))
+        .map(|(info, _)| info.replace("\\\"", "\""))
+        .unwrap_or_else(|| error.to_string())
+}
+
 fn io_protocol(error: std::io::Error) -> ImapError {
     ImapError::Protocol(async_imap::error::Error::Io(error))
 }
@@ -297,6 +310,22 @@ fn uid_set(uids: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_reported_in_the_servers_words() {
+        let refusal = async_imap::error::Error::No(
+            "code: None, info: Some(\"[AUTHENTICATIONFAILED] Authentication failed.\")".to_owned(),
+        );
+        assert_eq!(
+            server_answer(&refusal),
+            "[AUTHENTICATIONFAILED] Authentication failed."
+        );
+        let unexpected = async_imap::error::Error::No("outcome: Cancelled".to_owned());
+        assert_eq!(
+            server_answer(&unexpected),
+            "no response: outcome: Cancelled"
+        );
+    }
 
     #[test]
     fn the_xoauth2_response_follows_the_sasl_format() {

@@ -176,8 +176,9 @@ async fn a_refused_oauth2_token_fails_with_an_error_that_says_what_to_check() {
             "{case}: {text}"
         );
         assert!(
-            text.contains(&format!("refused the OAuth2 token for {user}"))
-                && text.contains("mail.inbound.oauth2_token_command"),
+            text.contains(&format!(
+                "refused the OAuth2 token for {user} (it answered: [AUTHENTICATIONFAILED]"
+            )) && text.contains("mail.inbound.oauth2_token_command"),
             "{case}: {text}"
         );
     }
