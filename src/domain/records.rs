@@ -9,6 +9,7 @@ use serde::{Serialize, Serializer};
 use super::{
     Answer, Country, DateWindow, DurationRange, EmailAddress, IntroductionStatus, InvalidValue,
     IscedField, Language, MobilityStatus, MobilityType, Region, Role, Source, SubmissionStatus,
+    ValueProblem,
 };
 
 macro_rules! reference_id {
@@ -36,7 +37,7 @@ macro_rules! reference_id {
                     .unwrap_or(trimmed);
                 match digits.parse::<i64>() {
                     Ok(id) if id > 0 => Ok($name(id)),
-                    _ => Err(InvalidValue::new(concat!("not a reference; write one such as ", $prefix, "-42"))),
+                    _ => Err(ValueProblem::NotAReference { prefix: $prefix }.into()),
                 }
             }
         }

@@ -140,7 +140,7 @@ impl Answer {
                     .map(|error| ErrorLine {
                         label: label_of_key(error.field, language),
                         value: error.value.clone(),
-                        message: error.message.clone(),
+                        message: error.message_in(language),
                     })
                     .collect();
                 let form = render_form(language, *form, values);
@@ -468,6 +468,8 @@ fn html_blocks(text: &str) -> Vec<HtmlBlock> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ValueProblem;
+    use crate::forms::FieldProblem;
 
     fn notice() -> PrivacyNotice {
         PrivacyNotice::new(
@@ -538,11 +540,11 @@ mod tests {
                 summary: vec![(FieldKey::Participants, "4".to_owned())],
             },
             Answer::Rejection {
-                errors: vec![FieldError {
-                    field: "participants",
-                    value: "many".to_owned(),
-                    message: "not a number".to_owned(),
-                }],
+                errors: vec![FieldError::new(
+                    "participants",
+                    "many".to_owned(),
+                    ValueProblem::NotAWholeNumber.into(),
+                )],
                 form: FormKind::Submission,
                 values: vec![(FieldKey::Participants, "many".to_owned())],
             },
@@ -585,27 +587,35 @@ mod tests {
     fn a_rejection_lists_every_error_and_keeps_what_was_written() {
         let rendered = Answer::Rejection {
             errors: vec![
-                FieldError {
-                    field: "participants",
-                    value: "many".to_owned(),
-                    message: "not a number".to_owned(),
-                },
-                FieldError {
-                    field: "region",
-                    value: String::new(),
-                    message: "is missing".to_owned(),
-                },
+                FieldError::new(
+                    "participants",
+                    "many".to_owned(),
+                    ValueProblem::NotAWholeNumber.into(),
+                ),
+                FieldError::new(
+                    "region",
+                    String::new(),
+                    FieldProblem::Missing(FieldKey::Region),
+                ),
             ],
             form: FormKind::Submission,
             values: vec![(FieldKey::Organisation, "TKNIKA".to_owned())],
         }
         .render(FormLanguage::Es, &notice());
         assert!(
-            rendered
-                .text
-                .contains("- Participantes (\"many\"): not a number")
+            rendered.text.contains(
+                "- Participantes (\"many\"): no es un número entero; escriba un número de personas, por ejemplo 8"
+            ),
+            "{}",
+            rendered.text
         );
-        assert!(rendered.text.contains("- Región: is missing"));
+        assert!(
+            rendered.text.contains(
+                "- Región: falta; escriba el código NUTS 2 de la región de la organización, por ejemplo ES21"
+            ),
+            "{}",
+            rendered.text
+        );
         assert!(rendered.text.contains("Organización: TKNIKA"));
         assert!(rendered.html.contains("<pre"));
     }

@@ -18,8 +18,8 @@ use super::token::{self, TokenSubject};
 use crate::config::Config;
 use crate::domain::{EmailAddress, IntroductionId, Role, Source, SubmissionId, SubmissionStatus};
 use crate::forms::{
-    FieldError, FieldKey, FieldSet, FormKind, FormLanguage, ReplyText, SubmissionContext,
-    parse_mobility_report, parse_submission,
+    FieldError, FieldKey, FieldProblem, FieldSet, FormKind, FormLanguage, ReplyText,
+    SubmissionContext, parse_mobility_report, parse_submission,
 };
 use crate::introductions::{self, AnswerOutcome, CompletionOutcome};
 use crate::store::{InboundError, NewInboundMessage, NewOutboxMessage, Store, StoreError, Tx};
@@ -359,11 +359,11 @@ async fn handle(
                 && let Some(introduction) = details.introduction
                 && !transaction.introduction_exists(introduction).await?
             {
-                parsed = Err(vec![FieldError {
-                    field: FieldKey::Introduction.key(),
-                    value: introduction.to_string(),
-                    message: "is not an introduction of ours; write the I-… reference from our email, or leave it empty".to_owned(),
-                }]);
+                parsed = Err(vec![FieldError::new(
+                    FieldKey::Introduction.key(),
+                    introduction.to_string(),
+                    FieldProblem::NotOurIntroduction,
+                )]);
             }
             match parsed {
                 Ok(details) => {

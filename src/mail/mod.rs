@@ -17,6 +17,7 @@ pub mod letters;
 mod outbound;
 mod sources;
 mod synthetic;
+mod tls;
 pub mod token;
 
 use std::path::{Path, PathBuf};

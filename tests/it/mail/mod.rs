@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use crate::support::TestDatabase;
 
+mod rejections;
 pub(crate) mod servers;
 
 const SECRET: &str = "corpus secret";

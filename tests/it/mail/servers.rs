@@ -13,6 +13,8 @@ use tokio::net::TcpStream;
 
 use super::*;
 
+mod tls;
+
 fn environment(name: &str) -> String {
     std::env::var(name)
         .unwrap_or_else(|_| panic!("{name} is set by scripts/test, which starts the mail servers"))
