@@ -23,6 +23,7 @@ use crate::domain::{
     Source, Submission, SubmissionId, SubmissionStatus,
 };
 use crate::forms::{FieldError, FieldSet};
+use crate::mail::MailRules;
 use crate::mail::letters::{
     LetterSettings, News, Parties, completion_letter, introduction_letter, news_letter,
 };
@@ -38,11 +39,7 @@ pub struct IntroductionSettings {
 impl IntroductionSettings {
     pub fn from_config(config: &Config) -> IntroductionSettings {
         IntroductionSettings {
-            letters: LetterSettings {
-                our_address: config.mail.address.clone(),
-                secret: config.secret.expose_secret().to_owned(),
-                base_url: config.web.base_url.clone(),
-            },
+            letters: MailRules::from_config(config).letters(),
             timing: Timing {
                 remind_after_days: config.introductions.remind_after_days,
                 expire_after_days: config.introductions.expire_after_days,

@@ -44,6 +44,7 @@ impl MailRules {
             our_address: self.our_address.clone(),
             secret: self.secret.clone(),
             base_url: self.base_url.clone(),
+            privacy_notice: self.privacy_notice.clone(),
         }
     }
 

@@ -13,7 +13,7 @@ use minijinja::context;
 use minijinja::value::{Serde, Value};
 use serde::Serialize;
 
-use super::answers::{RenderedAnswer, label, render_email, render_form};
+use super::answers::{PrivacyNotice, RenderedAnswer, label, render_email, render_form};
 use super::token::{self, TokenSubject};
 use crate::domain::{
     Answer, EmailAddress, Introduction, IntroductionStatus, MobilityDetails, MobilityId, Role,
@@ -29,6 +29,8 @@ pub struct LetterSettings {
     pub secret: String,
     /// The public address of the web pages, for the answer links.
     pub base_url: String,
+    /// What a letter that asks for data says about keeping it.
+    pub privacy_notice: PrivacyNotice,
 }
 
 /// An introduction with its two submissions.
@@ -181,6 +183,8 @@ pub fn completion_letter(
             mobility_reference => mobility.to_string(),
             status_label,
             form => render_form(language, FormKind::MobilityReport, values),
+            language => language.code(),
+            notice => Value::from(Serde(&settings.privacy_notice)),
             ..base_context(parties, side)
         },
     );
@@ -380,6 +384,7 @@ impl MobilityView {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::RetentionSettings;
     use crate::domain::{
         DateWindow, Destination, DurationRange, IntroductionId, IscedField, Language,
         MobilityStatus, MobilityType, Organisation, Region, RoundId, Source, SubmissionDetails,
@@ -395,6 +400,10 @@ mod tests {
             our_address: EmailAddress::parse("matchmaking@example.org").unwrap(),
             secret: "letters".to_owned(),
             base_url: "https://match.example.org/".to_owned(),
+            privacy_notice: PrivacyNotice::new(
+                &RetentionSettings::default(),
+                &EmailAddress::parse("secretariat@example.org").unwrap(),
+            ),
         }
     }
 
@@ -624,6 +633,12 @@ mod tests {
             assert!(
                 form.contains(FieldKey::Participants),
                 "{}",
+                letter.body_text
+            );
+            // It asks for data, so it says what is kept and whom to write to.
+            assert!(
+                letter.body_text.contains("secretariat@example.org"),
+                "{language:?}: {}",
                 letter.body_text
             );
         }

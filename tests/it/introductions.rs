@@ -16,7 +16,6 @@ use mobmatch::introductions::{
     AnswerEffect, AnswerOutcome, IntroductionSettings, RemindReport, Timing, answer_introduction,
     remind,
 };
-use mobmatch::mail::letters::LetterSettings;
 use mobmatch::mail::token::{self, TokenSubject};
 use mobmatch::mail::{
     DeliveryReport, IngestReport, Kind, MailRules, Outcome, Transport, deliver_outbox,
@@ -34,11 +33,7 @@ const OUR_ADDRESS: &str = "matchmaking@example.org";
 
 pub(crate) fn settings() -> IntroductionSettings {
     IntroductionSettings {
-        letters: LetterSettings {
-            our_address: EmailAddress::parse(OUR_ADDRESS).unwrap(),
-            secret: SECRET.to_owned(),
-            base_url: "https://match.example.org".to_owned(),
-        },
+        letters: crate::support::mail_rules(SECRET).letters(),
         timing: Timing {
             remind_after_days: 7,
             expire_after_days: 21,
