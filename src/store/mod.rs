@@ -28,6 +28,7 @@ macro_rules! on_backend {
     };
 }
 
+mod attachments;
 mod error;
 mod reads;
 mod records;
@@ -35,6 +36,7 @@ mod rows;
 mod writes;
 
 pub use error::{StoreError, url_without_password};
+pub use records::OutboxAttachment;
 pub use records::{
     DeliveryAttempt, DeliveryResult, InboundError, InboundMessage, InboundMessageId,
     IntroductionFilter, MobilityFilter, MobilityImport, NewInboundMessage, NewIntroduction,
