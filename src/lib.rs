@@ -10,6 +10,7 @@ pub mod import;
 pub mod mail;
 pub mod matching;
 pub mod report;
+pub mod report_mail;
 pub mod round;
 pub mod store;
 pub mod synth;

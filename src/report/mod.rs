@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{DataFrame, PolarsError};
 
-use crate::config::TargetSettings;
+use crate::config::{RateDefinition, TargetSettings};
 use crate::domain::{Mobility, Population};
 
 mod charts;
@@ -27,12 +27,13 @@ pub use charts::{ChartData, ChartKind, chart_size, render_chart};
 pub use exports::{ExportFormat, ExportTable};
 pub use frames::{mobilities_frame, population_frame, submissions_frame};
 pub use indicators::{
-    ALL_REGIONS, EU_MINIMUM_DAYS, MonthlyMobilities, MonthlyShare, TARGETS_PERCENT_COLUMNS,
-    TargetRow, YearRate, expected_year_to_date_rate, monthly_fewer_opportunities,
-    monthly_mobilities, network_trajectory, target_rows, targets_table,
+    ALL_REGIONS, DefinedRate, EU_MINIMUM_DAYS, MonthlyMobilities, MonthlyShare,
+    TARGETS_PERCENT_COLUMNS, TargetRow, YearRate, expected_year_to_date_rate,
+    monthly_fewer_opportunities, monthly_mobilities, network_trajectory, target_rows,
+    targets_table,
 };
 pub use month::ReportMonth;
-pub use summary::Summary;
+pub use summary::{Summary, chart_content_id};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -72,6 +73,9 @@ pub struct ReportFiles {
     pub month: ReportMonth,
     pub dir: PathBuf,
     pub summary_html: String,
+    /// The summary for an email, showing each chart of `chart_pngs` from the message part
+    /// whose Content-ID is [`chart_content_id`] of its file name.
+    pub summary_email_html: String,
     /// The text alternative of the summary, for mail clients that show no HTML.
     pub summary_text: String,
     pub chart_pngs: Vec<PathBuf>,
@@ -113,10 +117,13 @@ pub fn targets_export(
 
 /// Writes the whole report for `month` into `dir`: the two tables in three formats, the
 /// four charts as PNG and SVG, and `summary.html` (with `summary.txt`).
+/// The summary, the region chart and the trajectory lead with the rate of `definition`;
+/// `targets.*` holds both definitions' columns whichever it is.
 pub fn write_report(
     input: ReportInput,
     month: ReportMonth,
     targets: &TargetSettings,
+    definition: RateDefinition,
     dir: &Path,
 ) -> Result<ReportFiles, ReportError> {
     fs::create_dir_all(dir).map_err(|source| ReportError::File {
@@ -133,6 +140,7 @@ pub fn write_report(
         monthly_shares: monthly_fewer_opportunities(&input.mobilities, month)?,
         regions: rows.clone(),
         trajectory: network_trajectory(&input.mobilities, &input.population, month, targets)?,
+        definition,
     };
     let mut mobilities_table = ExportTable::new("mobilities", input.mobilities);
     let mut written = Vec::new();
@@ -180,9 +188,17 @@ pub fn write_report(
         .iter()
         .map(|kind| (*kind, kind.title(&chart_data)))
         .collect();
-    let summary = Summary::new(month, targets, &rows, &chart_data.trajectory, &chart_titles);
+    let summary = Summary::new(
+        month,
+        targets,
+        definition,
+        &rows,
+        &chart_data.trajectory,
+        &chart_titles,
+    );
     let summary_html = summary.html()?;
     let summary_text = summary.text()?;
+    let summary_email_html = summary.email_html()?;
     for (name, contents) in [
         ("summary.html", &summary_html),
         ("summary.txt", &summary_text),
@@ -198,6 +214,7 @@ pub fn write_report(
         month,
         dir: dir.to_owned(),
         summary_html,
+        summary_email_html,
         summary_text,
         chart_pngs,
         targets_xlsx: dir.join("targets.xlsx"),

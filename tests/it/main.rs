@@ -8,4 +8,5 @@ mod forms;
 mod mail;
 mod matching;
 mod report;
+mod report_mail;
 mod store;
