@@ -79,7 +79,7 @@ pub async fn queue_report_email(
                 &hex_sha256(recipient.as_str().as_bytes())[..16]
             ),
             recipients: vec![recipient.clone()],
-            subject: format!("Mobility monitoring report, {}", files.month),
+            subject: format!("Mobility monitoring report, {}", files.month.long_label()),
             body_text: files.summary_text.clone(),
             body_html: Some(files.summary_email_html.clone()),
             headers: vec![("Auto-Submitted".to_owned(), "auto-generated".to_owned())],

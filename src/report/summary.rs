@@ -19,6 +19,8 @@ const TEXT_TEMPLATE: &str = include_str!("../../templates/report/summary.txt");
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
     month: String,
+    /// `December 2026`.
+    month_label: String,
     year: i32,
     target_year: i32,
     pledge: String,
@@ -75,14 +77,15 @@ struct RegionLine {
     region: String,
     region_name: String,
     /// The numerator, population, rate, path and on-track of the report's definition.
-    rate_participants: i64,
-    population: Option<i64>,
+    /// Counts are written with thousands separators, and "–" when unknown.
+    rate_participants: String,
+    population: String,
     rate: String,
     path: String,
     on_track: &'static str,
     other_rate: String,
-    participants: i64,
-    fewer_opportunities: i64,
+    participants: String,
+    fewer_opportunities: String,
     fewer_opportunities_share: String,
 }
 
@@ -123,6 +126,7 @@ impl Summary {
             .partition(|line| line.region == ALL_REGIONS);
         Summary {
             month: month.to_string(),
+            month_label: month.long_label(),
             year: month.year(),
             target_year: targets.year,
             pledge: percent(targets.vet_mobility_rate),
@@ -182,8 +186,8 @@ impl RegionLine {
         RegionLine {
             region: row.region.clone(),
             region_name: row.region_name.clone(),
-            rate_participants: chosen.participants,
-            population: chosen.population,
+            rate_participants: thousands(chosen.participants),
+            population: chosen.population.map_or_else(|| "–".to_owned(), thousands),
             rate: optional_percent(chosen.rate),
             path: percent(chosen.path),
             on_track: match chosen.on_track {
@@ -192,8 +196,8 @@ impl RegionLine {
                 None => "unknown",
             },
             other_rate: optional_percent(row.by(other).rate),
-            participants: row.participants,
-            fewer_opportunities: row.fewer_opportunities,
+            participants: thousands(row.participants),
+            fewer_opportunities: thousands(row.fewer_opportunities),
             fewer_opportunities_share: optional_percent(row.fewer_opportunities_share),
         }
     }
@@ -203,6 +207,22 @@ impl RegionLine {
 /// `cid:` URL of its image in the email's HTML.
 pub fn chart_content_id(png_file_name: &str) -> String {
     format!("{png_file_name}@report.mobmatch")
+}
+
+/// `644,750`: a count as people read it.
+fn thousands(count: i64) -> String {
+    let digits = count.unsigned_abs().to_string();
+    let mut grouped = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(digit);
+    }
+    if count < 0 {
+        grouped.insert(0, '-');
+    }
+    grouped
 }
 
 fn optional_percent(share: Option<f64>) -> String {
@@ -217,4 +237,23 @@ fn render(name: &str, template: &str, summary: &Summary) -> Result<String, Repor
     Ok(environment
         .get_template(name)?
         .render(context! { summary => Serde(summary) })?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_are_grouped_by_thousands() {
+        for (count, text) in [
+            (0, "0"),
+            (999, "999"),
+            (1_000, "1,000"),
+            (644_750, "644,750"),
+            (1_000_000, "1,000,000"),
+            (-12_345, "-12,345"),
+        ] {
+            assert_eq!(thousands(count), text);
+        }
+    }
 }

@@ -64,13 +64,13 @@ fn write_config(workspace: &Workspace, secretariat: &[&str]) {
     .unwrap();
 }
 
-/// Checks that `raw` is the report email for `month` to `recipient`, with the parts and
+/// Checks that `raw` is the report email for December 2026 to `recipient`, with the parts and
 /// attachments of the report in `dir`.
-fn assert_report_email(raw: &[u8], recipient: &str, month: &str, dir: &Path) {
+fn assert_report_email(raw: &[u8], recipient: &str, dir: &Path) {
     let message = MessageParser::default().parse(raw).expect("a MIME message");
     assert_eq!(
         message.subject(),
-        Some(format!("Mobility monitoring report, {month}").as_str())
+        Some("Mobility monitoring report, December 2026")
     );
     let to = message.to().and_then(|to| to.first()).unwrap();
     assert_eq!(to.address(), Some(recipient));
@@ -82,7 +82,7 @@ fn assert_report_email(raw: &[u8], recipient: &str, month: &str, dir: &Path) {
     );
     let text_body = message.body_text(0).expect("a text part");
     assert!(
-        text_body.contains(&format!("Mobility monitoring report, {month}")),
+        text_body.contains("Mobility monitoring report, December 2026"),
         "{text_body}"
     );
     assert!(text_body.contains("País Vasco (ES21)"), "{text_body}");
@@ -184,7 +184,7 @@ on_both_backends!(
             let raw = std::fs::read(file).unwrap();
             let message = MessageParser::default().parse(&raw[..]).unwrap();
             let recipient = message.to().unwrap().first().unwrap().address().unwrap();
-            assert_report_email(&raw, recipient, "2026-12", &out);
+            assert_report_email(&raw, recipient, &out);
             recipients.push(recipient.to_owned());
         }
         recipients.sort();
@@ -301,7 +301,7 @@ async fn the_report_email_reaches_the_smtp_server_with_its_parts_and_attachments
         .filter(|raw| String::from_utf8_lossy(raw).contains(&format!("To: {recipient}")))
         .collect();
     assert_eq!(received.len(), 1);
-    assert_report_email(&received[0], &recipient, "2026-12", dir.path());
+    assert_report_email(&received[0], &recipient, dir.path());
 }
 
 on_both_backends!(
