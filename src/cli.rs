@@ -16,7 +16,9 @@ use crate::domain::{
 };
 use crate::import::{self, ImportReport};
 use crate::mail::{self, IngestReport, MailRules, Transport};
-use crate::report::{self, ExportFormat, ExportTable, ReportFiles, ReportInput, ReportMonth};
+use crate::report::{
+    self, ExportFormat, ExportTable, MobilityColumns, ReportFiles, ReportInput, ReportMonth,
+};
 use crate::report_mail::{self, ReportMail};
 use crate::round::{RoundMode, RoundReport, run_round};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
@@ -379,10 +381,13 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 );
             }
             let mut table = match what {
-                ExportKind::Mobilities => ExportTable::new(
-                    "mobilities",
-                    report::mobilities_frame(&store.mobilities(&MobilityFilter::default()).await?)?,
-                ),
+                ExportKind::Mobilities => {
+                    let mut columns = MobilityColumns::default();
+                    store
+                        .for_each_mobility(|mobility| columns.push(mobility))
+                        .await?;
+                    ExportTable::new("mobilities", columns.finish()?)
+                }
                 ExportKind::Submissions => ExportTable::new(
                     "submissions",
                     report::submissions_frame(
@@ -506,9 +511,12 @@ fn previous_month(config: &Config) -> ReportMonth {
 }
 
 async fn report_input(store: &Store) -> anyhow::Result<ReportInput> {
-    let mobilities = store.mobilities(&MobilityFilter::default()).await?;
+    let mut mobilities = MobilityColumns::default();
+    store
+        .for_each_mobility(|mobility| mobilities.push(mobility))
+        .await?;
     let population = store.population().await?;
-    Ok(ReportInput::new(&mobilities, &population)?)
+    Ok(ReportInput::from_columns(mobilities, &population)?)
 }
 
 fn print_report_files(files: &ReportFiles, mails: &[ReportMail], json: bool) -> anyhow::Result<()> {

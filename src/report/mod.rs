@@ -25,7 +25,7 @@ mod summary;
 
 pub use charts::{ChartData, ChartKind, chart_size, render_chart};
 pub use exports::{ExportFormat, ExportTable};
-pub use frames::{mobilities_frame, population_frame, submissions_frame};
+pub use frames::{MobilityColumns, mobilities_frame, population_frame, submissions_frame};
 pub use indicators::{
     ALL_REGIONS, DefinedRate, EU_MINIMUM_DAYS, MonthlyMobilities, MonthlyShare,
     TARGETS_PERCENT_COLUMNS, TargetRow, YearRate, expected_year_to_date_rate,
@@ -91,6 +91,17 @@ pub struct ReportInput {
 }
 
 impl ReportInput {
+    /// The input from mobilities already gathered into columns as they were read.
+    pub fn from_columns(
+        mobilities: MobilityColumns,
+        population: &[Population],
+    ) -> Result<ReportInput, ReportError> {
+        Ok(ReportInput {
+            mobilities: mobilities.finish()?,
+            population: population_frame(population)?,
+        })
+    }
+
     pub fn new(
         mobilities: &[Mobility],
         population: &[Population],
@@ -142,25 +153,36 @@ pub fn write_report(
         trajectory: network_trajectory(&input.mobilities, &input.population, month, targets)?,
         definition,
     };
-    let mut mobilities_table = ExportTable::new("mobilities", input.mobilities);
-    let mut written = Vec::new();
-    // The mobilities workbook is the slowest file by far: it is written on a second
-    // thread while this one writes everything else.
+    let mut mobilities_workbook = ExportTable::new("mobilities", input.mobilities);
+    mobilities_workbook.frame.rechunk_mut();
+    // A second handle on the same columns, for the thread that writes the other formats.
+    let mut mobilities_table = ExportTable::new("mobilities", mobilities_workbook.frame.clone());
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis(),
         "computed the indicators"
     );
-    let (mobility_files, other_files) = std::thread::scope(|scope| {
-        let mobilities = scope.spawn(|| {
-            let written = write_all_formats(&mut mobilities_table, dir);
+    // The mobilities workbook is the slowest file by far, and its writer uses one core:
+    // it is written on a thread of its own while this one writes everything else.
+    let (workbook, other_files) = std::thread::scope(|scope| {
+        let workbook = scope.spawn(|| {
+            let written = write_formats(&mut mobilities_workbook, &[ExportFormat::Xlsx], dir);
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis(),
-                "wrote the mobilities tables"
+                "wrote mobilities.xlsx"
             );
             written
         });
         let others = (|| -> Result<_, ReportError> {
-            let mut files = write_all_formats(&mut targets_table, dir)?;
+            let mut files = write_formats(
+                &mut mobilities_table,
+                &[ExportFormat::Csv, ExportFormat::Parquet],
+                dir,
+            )?;
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis(),
+                "wrote mobilities.csv and mobilities.parquet"
+            );
+            files.extend(write_formats(&mut targets_table, &TABLE_FORMATS, dir)?);
             let mut pngs = Vec::new();
             for kind in ChartKind::ALL {
                 let chart_files = charts::write_chart(kind, &chart_data, dir)?;
@@ -175,14 +197,14 @@ pub fn write_report(
             Ok((files, pngs))
         })();
         (
-            mobilities
+            workbook
                 .join()
                 .expect("the mobilities export does not panic"),
             others,
         )
     });
     let (other_files, chart_pngs) = other_files?;
-    written.extend(mobility_files?);
+    let mut written = workbook?;
     written.extend(other_files);
     let chart_titles: Vec<_> = ChartKind::ALL
         .iter()
@@ -222,8 +244,12 @@ pub fn write_report(
     })
 }
 
-fn write_all_formats(table: &mut ExportTable, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    TABLE_FORMATS
+fn write_formats(
+    table: &mut ExportTable,
+    formats: &[ExportFormat],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    formats
         .iter()
         .map(|format| {
             let path = dir.join(format!("{}.{}", table.name, format.extension()));

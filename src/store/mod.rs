@@ -29,6 +29,7 @@ macro_rules! on_backend {
 }
 
 mod attachments;
+mod bulk;
 mod error;
 mod reads;
 mod records;
