@@ -18,8 +18,11 @@ pub fn mobilities_frame(mobilities: &[Mobility]) -> PolarsResult<DataFrame> {
 
 /// The columns of [`mobilities_frame`], filled one record at a time as the records are
 /// read, so that a report over a million of them never holds them all as records too.
+/// The records may come in any order: the table is sorted by start date, then by record,
+/// once they are all in, which is much faster than having the database sort whole rows.
 #[derive(Default)]
 pub struct MobilityColumns {
+    id: Vec<i64>,
     reference: Vec<String>,
     status: Vec<&'static str>,
     sending_organisation: Vec<String>,
@@ -43,6 +46,7 @@ pub struct MobilityColumns {
 impl MobilityColumns {
     pub fn push(&mut self, mobility: Mobility) {
         let details = mobility.details;
+        self.id.push(mobility.id.get());
         self.reference.push(mobility.id.to_string());
         self.status.push(details.status.value());
         self.sending_region.push(details.sending_region.code());
@@ -80,6 +84,7 @@ impl MobilityColumns {
         DataFrame::new(
             height,
             vec![
+                column(RECORD_ORDER, self.id),
                 column("reference", self.reference),
                 column("status", self.status),
                 column("sending_organisation", self.sending_organisation),
@@ -99,9 +104,17 @@ impl MobilityColumns {
                 column("introduction", self.introduction),
                 column("source", self.source),
             ],
-        )
+        )?
+        .sort(
+            ["start_date", RECORD_ORDER],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )?
+        .drop(RECORD_ORDER)
     }
 }
+
+/// The column the records are sorted by after their start date; not exported.
+const RECORD_ORDER: &str = "record_order";
 
 /// Population figures: `region`, `year`, `vet_learners`, `ivet_graduates` (nullable).
 pub fn population_frame(population: &[Population]) -> PolarsResult<DataFrame> {

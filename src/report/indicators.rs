@@ -663,6 +663,39 @@ mod tests {
     }
 
     #[test]
+    fn the_mobilities_table_is_ordered_by_start_date_then_record_whatever_order_they_come_in() {
+        let case = Case::new()
+            .completed("ES21", VetLearner, 1, "2026-03-01")
+            .completed("ES21", VetLearner, 1, "2026-01-15")
+            .completed("ES21", VetLearner, 1, "2026-03-01")
+            .completed("ES21", VetLearner, 1, "2025-12-31");
+        let mut columns = crate::report::MobilityColumns::default();
+        for mobility in case.mobilities.iter().rev() {
+            columns.push(mobility.clone());
+        }
+        let table = columns.finish().unwrap();
+        let references: Vec<Option<&str>> = table
+            .column("reference")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            references,
+            [Some("M-4"), Some("M-2"), Some("M-1"), Some("M-3")]
+        );
+        assert_eq!(
+            table.get_column_names(),
+            mobilities_frame(&case.mobilities)
+                .unwrap()
+                .get_column_names(),
+            "the sorting column is not exported"
+        );
+        assert_eq!(table.width(), 18);
+    }
+
+    #[test]
     fn the_eu_definition_has_its_own_path_to_the_benchmark_and_its_own_on_track() {
         // Västsverige: 40 VET participants in March 2026, 30 of them on mobilities of
         // 10 days or more (both ends counted: 1-10 March is 10 days, 1-9 March 9).

@@ -8,12 +8,14 @@ use super::{Pool, Store, StoreError};
 use crate::domain::Mobility;
 
 impl Store {
-    /// Every mobility, by start date, handed to `visit` as it is read; returns how many.
+    /// Every mobility, handed to `visit` as it is read, in no particular order (sorting a
+    /// million whole rows costs the database more than sorting the finished table costs
+    /// the caller); returns how many.
     pub async fn for_each_mobility(
         &self,
         mut visit: impl FnMut(Mobility),
     ) -> Result<usize, StoreError> {
-        let sql = format!("SELECT {MOBILITY_COLUMNS} FROM mobilities ORDER BY start_date, id");
+        let sql = format!("SELECT {MOBILITY_COLUMNS} FROM mobilities");
         let mut count = 0;
         on_backend!(Pool, &self.pool, |pool| {
             let mut rows = sqlx::query_as::<_, MobilityRow>(&sql).fetch(pool);
