@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use crate::config::{Config, InboundMailbox, WriteOutcome, write_example_config};
+use crate::config::{Config, InboundMailbox, RateDefinition, WriteOutcome, write_example_config};
 use crate::domain::{
     Answer, EmailAddress, Introduction, IntroductionStatus, Mobility, MobilityStatus, Role,
     SideAnswer, Source, Submission, SubmissionStatus,
@@ -19,7 +19,10 @@ use crate::introductions::{IntroductionSettings, remind};
 use crate::mail::{self, IngestReport, MailRules, Transport};
 use crate::personal_data::{self, ForgetReport, Mode};
 use crate::privacy::PurgeReport;
-use crate::report::{self, ExportFormat, ExportTable, ReportFiles, ReportInput, ReportMonth};
+use crate::report::{
+    self, ExportFormat, ExportTable, MobilityColumns, ReportFiles, ReportInput, ReportMonth,
+};
+use crate::report_mail::{self, ReportMail};
 use crate::round::{RoundMode, RoundReport, run_round};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
 use crate::synth::{self, synthetic_submissions};
@@ -141,6 +144,14 @@ pub enum Command {
         /// The folder to write into.
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// The VET mobility rate to lead with: partnership (VET learners, the 20% pledge)
+        /// or eu (Cedefop: 10+ days over IVET graduates, the 12% benchmark); default:
+        /// reports.definition. targets.* holds both either way.
+        #[arg(long, value_parser = parse_rate_definition)]
+        definition: Option<RateDefinition>,
+        /// Also queue the report to every mail.secretariat address (sent by `send`).
+        #[arg(long)]
+        email: bool,
         #[arg(long)]
         json: bool,
     },
@@ -387,8 +398,18 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             }
             Outcome::Success
         }
-        Command::Report { month, out, json } => {
+        Command::Report {
+            month,
+            out,
+            definition,
+            email,
+            json,
+        } => {
+            if email {
+                report_mail::check_secretariat(&config.mail)?;
+            }
             let month = month.unwrap_or_else(|| previous_month(config));
+            let definition = definition.unwrap_or(config.reports.definition);
             let dir = out.unwrap_or_else(|| config.reports.dir.join(month.to_string()));
             let started = std::time::Instant::now();
             let input = report_input(&store).await?;
@@ -397,13 +418,18 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 elapsed_ms = started.elapsed().as_millis(),
                 "read the records"
             );
-            let files = report::write_report(input, month, &config.targets, &dir)?;
+            let files = report::write_report(input, month, &config.targets, definition, &dir)?;
             tracing::info!(
                 files = files.written.len(),
                 elapsed_ms = started.elapsed().as_millis(),
                 "wrote the report"
             );
-            print_report_files(&files, json)?;
+            let mails = if email {
+                report_mail::queue_report_email(&store, &files, &config.mail, Utc::now()).await?
+            } else {
+                Vec::new()
+            };
+            print_report_files(&files, &mails, json)?;
             Outcome::Success
         }
         Command::Export {
@@ -424,10 +450,13 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 );
             }
             let mut table = match what {
-                ExportKind::Mobilities => ExportTable::new(
-                    "mobilities",
-                    report::mobilities_frame(&store.mobilities(&MobilityFilter::default()).await?)?,
-                ),
+                ExportKind::Mobilities => {
+                    let mut columns = MobilityColumns::default();
+                    store
+                        .for_each_mobility(|mobility| columns.push(mobility))
+                        .await?;
+                    ExportTable::new("mobilities", columns.finish()?)
+                }
                 ExportKind::Submissions => {
                     let submissions = store.submissions(&SubmissionFilter::default()).await?;
                     let frame = if with_contacts {
@@ -678,12 +707,15 @@ fn previous_month(config: &Config) -> ReportMonth {
 }
 
 async fn report_input(store: &Store) -> anyhow::Result<ReportInput> {
-    let mobilities = store.mobilities(&MobilityFilter::default()).await?;
+    let mut mobilities = MobilityColumns::default();
+    store
+        .for_each_mobility(|mobility| mobilities.push(mobility))
+        .await?;
     let population = store.population().await?;
-    Ok(ReportInput::new(&mobilities, &population)?)
+    Ok(ReportInput::from_columns(mobilities, &population)?)
 }
 
-fn print_report_files(files: &ReportFiles, json: bool) -> anyhow::Result<()> {
+fn print_report_files(files: &ReportFiles, mails: &[ReportMail], json: bool) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     if json {
         let written: Vec<String> = files
@@ -691,11 +723,14 @@ fn print_report_files(files: &ReportFiles, json: bool) -> anyhow::Result<()> {
             .iter()
             .map(|path| path.display().to_string())
             .collect();
-        let summary = serde_json::json!({
+        let mut summary = serde_json::json!({
             "month": files.month.to_string(),
             "dir": files.dir.display().to_string(),
             "files": written,
         });
+        if !mails.is_empty() {
+            summary["emails"] = serde_json::to_value(mails)?;
+        }
         writeln!(stdout, "{summary}")?;
     } else {
         writeln!(
@@ -705,6 +740,21 @@ fn print_report_files(files: &ReportFiles, json: bool) -> anyhow::Result<()> {
             files.dir.display(),
             files.written.len()
         )?;
+        for mail in mails {
+            if mail.queued {
+                writeln!(
+                    stdout,
+                    "Queued the report to {}; `mobmatch send` delivers it.",
+                    mail.recipient
+                )?;
+            } else {
+                writeln!(
+                    stdout,
+                    "The same report was queued to {} before; not queued again.",
+                    mail.recipient
+                )?;
+            }
+        }
     }
     Ok(())
 }
@@ -1279,6 +1329,10 @@ fn parse_introduction_status(text: &str) -> Result<IntroductionStatus, String> {
 fn parse_month(text: &str) -> Result<ReportMonth, String> {
     text.parse()
         .map_err(|error: crate::domain::InvalidValue| error.to_string())
+}
+
+fn parse_rate_definition(text: &str) -> Result<RateDefinition, String> {
+    RateDefinition::parse(text).map_err(|error| error.to_string())
 }
 
 fn parse_export_format(text: &str) -> Result<ExportFormat, String> {

@@ -21,7 +21,7 @@ use chrono_tz::Tz;
 use cron::Schedule;
 use rand::Rng;
 
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, InvalidValue};
 pub use crate::introductions::Timing as IntroductionTiming;
 pub use crate::matching::{MatchingSettings, ScoreWeights};
 pub use crate::privacy::RetentionSettings;
@@ -163,6 +163,44 @@ pub struct TargetSettings {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReportSettings {
     pub dir: PathBuf,
+    /// Which VET mobility rate the summary, the charts and the email lead with.
+    pub definition: RateDefinition,
+}
+
+/// The two definitions of the VET mobility rate that every targets table carries; a
+/// report leads with one of them (`reports/README.md`, "Definitions").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RateDefinition {
+    /// The partnership's pledge: participants of completed VET mobilities over the
+    /// region's VET learners, against 20%.
+    #[default]
+    Partnership,
+    /// The EU's (Cedefop): participants of completed VET mobilities of at least 10 days
+    /// over the region's IVET graduates, against the 12% benchmark.
+    Eu,
+}
+
+impl RateDefinition {
+    pub const ALL: [RateDefinition; 2] = [RateDefinition::Partnership, RateDefinition::Eu];
+
+    pub fn value(self) -> &'static str {
+        match self {
+            RateDefinition::Partnership => "partnership",
+            RateDefinition::Eu => "eu",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<RateDefinition, InvalidValue> {
+        let wanted = text.trim().to_ascii_lowercase();
+        RateDefinition::ALL
+            .into_iter()
+            .find(|definition| definition.value() == wanted)
+            .ok_or_else(|| {
+                InvalidValue::new(format!(
+                    "{text:?} is not a rate definition; write partnership (VET learners, the 20% pledge) or eu (10+ days over IVET graduates, the 12% benchmark)"
+                ))
+            })
+    }
 }
 
 /// A value that must never appear in logs or error messages: it prints as `(redacted)`.
@@ -506,6 +544,11 @@ fn read_config(sources: &mut Sources) -> Result<Config, ConfigError> {
         targets: read_targets(sources)?,
         reports: ReportSettings {
             dir: sources.text("reports.dir", "reports")?.into(),
+            definition: sources.parsed("reports.definition", "partnership", |text| {
+                RateDefinition::parse(text).map_err(|_| {
+                    Rejection::new("is not a rate definition", "\"partnership\" or \"eu\"")
+                })
+            })?,
         },
         retention: read_retention(sources)?,
     })

@@ -13,6 +13,7 @@ pub mod matching;
 pub mod personal_data;
 pub mod privacy;
 pub mod report;
+pub mod report_mail;
 pub mod round;
 pub mod store;
 pub mod synth;

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, Utc};
+use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -18,7 +19,10 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use crate::config::{OutboundTransport, SmtpServer, TlsMode};
 use crate::domain::EmailAddress;
 use crate::mail::tls::explain_tls_failure;
-use crate::store::{DeliveryAttempt, DeliveryResult, OutboxMessage, Store, StoreError};
+use crate::store::{
+    DeliveryAttempt, DeliveryResult, NewOutboxMessage, OutboxAttachment, OutboxMessage, Store,
+    StoreError,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DeliveryError {
@@ -132,7 +136,8 @@ pub async fn deliver_outbox(
         }
         progress.inc_length(due.len() as u64);
         for outbox in due {
-            let delivered = match build_message(&outbox, from) {
+            let attachments = store.outbox_attachments(outbox.id).await?;
+            let delivered = match build_message(&outbox, &attachments, from) {
                 Ok(message) => {
                     transport
                         .deliver(&message, &outbox.message.message_id)
@@ -187,8 +192,13 @@ pub fn attempt_outcome(
 }
 
 /// The outbox row as an email: text and HTML alternatives, our From, its deterministic
-/// Message-ID and its headers.
-fn build_message(outbox: &OutboxMessage, from: &Mailbox) -> Result<Message, DeliveryError> {
+/// Message-ID and its headers. Images the HTML shows (`cid:`) go beside the HTML in a
+/// `multipart/related`; other attachments follow the body in a `multipart/mixed`.
+fn build_message(
+    outbox: &OutboxMessage,
+    attachments: &[OutboxAttachment],
+    from: &Mailbox,
+) -> Result<Message, DeliveryError> {
     let message = &outbox.message;
     let mut builder = Message::builder()
         .from(from.clone())
@@ -207,14 +217,59 @@ fn build_message(outbox: &OutboxMessage, from: &Mailbox) -> Result<Message, Deli
             .map_err(|error| DeliveryError::Permanent(format!("header {name}: {error}")))?;
         builder = builder.raw_header(HeaderValue::new(name, value.clone()));
     }
-    let built = match &message.body_html {
-        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-            message.body_text.clone(),
-            html.clone(),
-        )),
-        None => builder.body(message.body_text.clone()),
+    let built = if attachments.is_empty() {
+        match &message.body_html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                message.body_text.clone(),
+                html.clone(),
+            )),
+            None => builder.body(message.body_text.clone()),
+        }
+    } else {
+        builder.multipart(body_with_attachments(message, attachments)?)
     };
     built.map_err(|error| DeliveryError::Permanent(error.to_string()))
+}
+
+fn body_with_attachments(
+    message: &NewOutboxMessage,
+    attachments: &[OutboxAttachment],
+) -> Result<MultiPart, DeliveryError> {
+    let text = SinglePart::plain(message.body_text.clone());
+    let mut mixed = MultiPart::mixed().build();
+    mixed = match &message.body_html {
+        Some(html) => {
+            let mut related = MultiPart::related().singlepart(SinglePart::html(html.clone()));
+            for attachment in attachments.iter().filter(|part| part.content_id.is_some()) {
+                related = related.singlepart(attachment_part(attachment)?);
+            }
+            mixed.multipart(MultiPart::alternative().singlepart(text).multipart(related))
+        }
+        None => mixed.singlepart(text),
+    };
+    let shown_by_html = |attachment: &OutboxAttachment| {
+        attachment.content_id.is_some() && message.body_html.is_some()
+    };
+    for attachment in attachments.iter().filter(|part| !shown_by_html(part)) {
+        mixed = mixed.singlepart(attachment_part(attachment)?);
+    }
+    Ok(mixed)
+}
+
+fn attachment_part(attachment: &OutboxAttachment) -> Result<SinglePart, DeliveryError> {
+    let content_type = ContentType::parse(&attachment.content_type).map_err(|error| {
+        DeliveryError::Permanent(format!(
+            "attachment {}: content type {:?}: {error}",
+            attachment.filename, attachment.content_type
+        ))
+    })?;
+    let builder = match &attachment.content_id {
+        Some(content_id) => {
+            Attachment::new_inline_with_name(content_id.clone(), attachment.filename.clone())
+        }
+        None => Attachment::new(attachment.filename.clone()),
+    };
+    Ok(builder.body(attachment.content.clone(), content_type))
 }
 
 fn write_to_folder(dir: &Path, message: &Message, message_id: &str) -> std::io::Result<PathBuf> {

@@ -13,7 +13,7 @@ use plotters::style::{FontStyle, register_font};
 
 use super::indicators::{ALL_REGIONS, MonthlyMobilities, MonthlyShare, TargetRow, YearRate};
 use super::{ReportError, ReportMonth};
-use crate::config::TargetSettings;
+use crate::config::{RateDefinition, TargetSettings};
 use crate::domain::MobilityType;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,16 +48,38 @@ impl ChartKind {
                 "Completed mobilities per month, by type (by start date)".to_owned()
             }
             ChartKind::VetRateByRegion => format!(
-                "VET mobility rate by sending region, {} to date",
-                data.month.year()
+                "VET mobility rate by sending region, {} to date{}",
+                data.month.year(),
+                definition_suffix(data.definition)
             ),
             ChartKind::FewerOpportunitiesShare => {
                 "Share of participants with fewer opportunities, per month".to_owned()
             }
             ChartKind::Trajectory => format!(
-                "Network VET mobility rate on the way to {}",
-                data.targets.year
+                "Network VET mobility rate on the way to {}{}",
+                data.targets.year,
+                definition_suffix(data.definition)
             ),
+        }
+    }
+}
+
+/// The partnership's definition is the report's default and goes unnamed in titles.
+fn definition_suffix(definition: RateDefinition) -> &'static str {
+    match definition {
+        RateDefinition::Partnership => "",
+        RateDefinition::Eu => " (EU definition)",
+    }
+}
+
+/// What the rate's denominator is, for the axis that shows it.
+fn rate_axis_description(definition: RateDefinition) -> &'static str {
+    match definition {
+        RateDefinition::Partnership => {
+            "VET learners on a completed mobility, share of the region's VET learners"
+        }
+        RateDefinition::Eu => {
+            "Completed VET mobilities of 10 days or more, share of the region's IVET graduates"
         }
     }
 }
@@ -72,6 +94,8 @@ pub struct ChartData {
     /// The rows of the targets table, including `ALL`.
     pub regions: Vec<TargetRow>,
     pub trajectory: Vec<YearRate>,
+    /// The rate the region chart and the trajectory show.
+    pub definition: RateDefinition,
 }
 
 pub struct ChartFiles {
@@ -142,7 +166,7 @@ pub fn chart_size(kind: ChartKind, data: &ChartData) -> (u32, u32) {
     match kind {
         ChartKind::VetRateByRegion => (
             WIDTH,
-            region_chart_height(ranked_regions(&data.regions).len()),
+            region_chart_height(ranked_regions(&data.regions, data.definition).len()),
         ),
         _ => (WIDTH, HEIGHT),
     }
@@ -166,13 +190,14 @@ pub fn region_label(name: &str, code: &str) -> String {
     format!("{name}{suffix}")
 }
 
-/// Regions with a known rate, highest first.
-pub fn ranked_regions(rows: &[TargetRow]) -> Vec<(String, f64)> {
+/// Regions with a known rate by `definition`, highest first.
+pub fn ranked_regions(rows: &[TargetRow], definition: RateDefinition) -> Vec<(String, f64)> {
     let mut ranked: Vec<(String, f64)> = rows
         .iter()
         .filter(|row| row.region != ALL_REGIONS)
         .filter_map(|row| {
-            row.vet_mobility_rate
+            row.by(definition)
+                .rate
                 .map(|rate| (region_label(&row.region_name, &row.region), rate))
         })
         .collect();
@@ -386,7 +411,7 @@ fn draw_vet_rate_by_region<DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
-    let ranked = ranked_regions(&data.regions);
+    let ranked = ranked_regions(&data.regions, data.definition);
     let pledge = data.targets.vet_mobility_rate;
     let benchmark = data.targets.eu_vet_benchmark;
     let axis_max = share_axis_max(ranked.iter().map(|(_, rate)| *rate), &[pledge, benchmark]);
@@ -413,9 +438,7 @@ where
         .y_labels(ranked.len().max(1))
         .y_label_formatter(&|value| segment_label(value, &labels))
         .x_label_formatter(&|share| format!("{:.0}%", share * 100.0))
-        .x_desc(chart_text(
-            "VET learners on a completed mobility, share of the region's VET learners",
-        ))
+        .x_desc(chart_text(rate_axis_description(data.definition)))
         .label_style(text_font(13))
         .axis_desc_style(text_font(16))
         .draw()?;
@@ -454,7 +477,7 @@ where
     let without_rate = data
         .regions
         .iter()
-        .filter(|row| row.region != ALL_REGIONS && row.vet_mobility_rate.is_none())
+        .filter(|row| row.region != ALL_REGIONS && row.by(data.definition).rate.is_none())
         .count();
     let mut entries = vec![
         (
@@ -586,7 +609,11 @@ where
     let rates: Vec<(i32, f64, bool)> = data
         .trajectory
         .iter()
-        .filter_map(|point| point.rate.map(|rate| (point.year, rate, point.to_date)))
+        .filter_map(|point| {
+            point
+                .by(data.definition)
+                .map(|rate| (point.year, rate, point.to_date))
+        })
         .collect();
     let axis_max = share_axis_max(
         rates.iter().map(|(_, rate, _)| *rate),
@@ -765,7 +792,11 @@ mod tests {
             fewer_opportunities_share: Some(0.25),
             on_track: rate.map(|rate| rate > 0.05),
             path_vet_rate: 0.05,
-            eu_vet_mobility_rate: None,
+            eu_vet_participants: 8,
+            ivet_graduates: rate.map(|_| 400),
+            eu_vet_mobility_rate: rate.map(|rate| rate * 2.0),
+            eu_on_track: rate.map(|rate| rate * 2.0 > 0.03),
+            eu_path_vet_rate: 0.03,
         }
     }
 
@@ -804,9 +835,11 @@ mod tests {
                 .map(|year| YearRate {
                     year,
                     rate: with_mobilities.then_some(0.01 * f64::from(year - 2023)),
+                    eu_rate: with_mobilities.then_some(0.02 * f64::from(year - 2023)),
                     to_date: year == 2026,
                 })
                 .collect(),
+            definition: RateDefinition::Partnership,
         }
     }
 
@@ -834,6 +867,38 @@ mod tests {
     }
 
     #[test]
+    fn charts_by_the_eu_definition_say_so_and_rank_by_the_eu_rate() {
+        let mut data = data(
+            vec![
+                row("ES21", "País Vasco", Some(0.031)),
+                row("SE23", "Västsverige", Some(0.02)),
+                row(ALL_REGIONS, "All regions", Some(0.03)),
+            ],
+            true,
+        );
+        data.regions[1].eu_vet_mobility_rate = Some(0.5);
+        data.definition = RateDefinition::Eu;
+        assert_eq!(
+            ranked_regions(&data.regions, RateDefinition::Eu),
+            vec![
+                ("Västsverige (SE23)".to_owned(), 0.5),
+                ("País Vasco (ES21)".to_owned(), 0.062),
+            ]
+        );
+        assert!(
+            ChartKind::VetRateByRegion
+                .title(&data)
+                .ends_with("(EU definition)")
+        );
+        assert!(
+            ChartKind::Trajectory
+                .title(&data)
+                .ends_with("(EU definition)")
+        );
+        assert_valid_charts(&data);
+    }
+
+    #[test]
     fn charts_of_a_single_region_are_drawn() {
         assert_valid_charts(&data(
             vec![
@@ -857,7 +922,7 @@ mod tests {
         assert_eq!(regions.len(), 300);
         regions.push(row(ALL_REGIONS, "All regions", Some(0.1)));
         let data = data(regions, true);
-        let ranked = ranked_regions(&data.regions).len();
+        let ranked = ranked_regions(&data.regions, data.definition).len();
         assert_eq!(
             chart_size(ChartKind::VetRateByRegion, &data).1,
             region_chart_height(ranked)

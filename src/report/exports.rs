@@ -127,6 +127,9 @@ impl ExportTable {
         let columns = self.cell_columns()?;
         let formats = CellFormats::new();
         let mut workbook = Workbook::new();
+        // The fastest deflate level: a million-row sheet compresses several times
+        // faster than at the default level 6, for a file about a third larger.
+        workbook.set_zip_compression_level(1);
         // Constant-memory mode streams each finished row to a temporary file, so a
         // million-row sheet does not sit in memory.
         let sheet = workbook.add_worksheet_with_constant_memory()?;
@@ -258,13 +261,30 @@ impl Cell<'_> {
     fn display_width(&self) -> usize {
         match self {
             Cell::Empty | Cell::Bool(_) => 5,
-            Cell::Text(text) => text.chars().count(),
-            Cell::Integer(number) => number.to_string().len(),
-            Cell::Number(number) => number.to_string().len(),
+            // Bytes, not characters: counting characters of every text cell of a
+            // million-row sheet is measurable, and a name with accents only gets its
+            // column a little wider.
+            Cell::Text(text) => text.len(),
+            Cell::Integer(number) => decimal_digits(*number),
+            // Excel shows about ten significant digits of a fraction.
+            Cell::Number(number) if number.fract() == 0.0 && number.abs() < 1e15 => {
+                decimal_digits(*number as i64)
+            }
+            Cell::Number(_) => 12,
             Cell::Percent(_) => 6,
             Cell::Date(_) => 10,
         }
     }
+}
+
+/// How many characters `number` takes in decimal, with its sign; counted rather than
+/// printed, since it is asked for every cell of a workbook.
+fn decimal_digits(number: i64) -> usize {
+    let sign = usize::from(number < 0);
+    sign + number
+        .unsigned_abs()
+        .checked_ilog10()
+        .map_or(1, |log| log as usize + 1)
 }
 
 /// A column read cell by cell in row order, which is how a constant-memory workbook and
@@ -326,4 +346,31 @@ impl<'a> CellColumn<'a> {
 
 fn date_from_epoch_days(days: i32) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(1970, 1, 1)?.checked_add_signed(chrono::Duration::days(days.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cell_widths_count_the_characters_excel_shows() {
+        for (number, width) in [
+            (0, 1),
+            (7, 1),
+            (10, 2),
+            (99, 2),
+            (1_000_000, 7),
+            (-1, 2),
+            (-1_000, 5),
+            (i64::MAX, 19),
+            (i64::MIN, 20),
+        ] {
+            assert_eq!(decimal_digits(number), width, "{number}");
+            assert_eq!(Cell::Integer(number).display_width(), width, "{number}");
+        }
+        assert_eq!(Cell::Number(2.0).display_width(), 1);
+        assert_eq!(Cell::Number(0.125).display_width(), 12);
+        assert_eq!(Cell::Text("Pais").display_width(), 4);
+        assert_eq!(Cell::Text("País").display_width(), 5, "a byte wider");
+    }
 }

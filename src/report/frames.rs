@@ -1,6 +1,7 @@
 //! Domain values as polars tables. The column names here are the export interface
 //! documented in `reports/README.md`: they stay stable.
 
+use chrono::NaiveDate;
 use polars::prelude::*;
 
 use crate::domain::{Mobility, Population, Submission};
@@ -8,69 +9,112 @@ use crate::domain::{Mobility, Population, Submission};
 /// Every mobility record, one row each, with the Erasmus+ activity code. Organisation
 /// names are kept; contact names and addresses are not part of a mobility.
 pub fn mobilities_frame(mobilities: &[Mobility]) -> PolarsResult<DataFrame> {
-    let rows = mobilities;
-    let columns = vec![
-        column("reference", each(rows, |row| row.id.to_string())),
-        column("status", each(rows, |row| row.details.status.value())),
-        column(
-            "sending_organisation",
-            each(rows, |row| row.details.sending_organisation.as_str()),
-        ),
-        column(
-            "sending_region",
-            each(rows, |row| row.details.sending_region.code()),
-        ),
-        column(
-            "sending_region_name",
-            each(rows, |row| row.details.sending_region.name()),
-        ),
-        column(
-            "sending_country",
-            each(rows, |row| row.details.sending_region.country().code()),
-        ),
-        column(
-            "receiving_organisation",
-            each(rows, |row| not_empty(&row.details.receiving_organisation)),
-        ),
-        column(
-            "receiving_region",
-            each(rows, |row| {
-                row.details
-                    .destination
-                    .nuts_region()
-                    .map(|region| region.code())
-            }),
-        ),
-        column(
-            "receiving_country",
-            each(rows, |row| row.details.destination.country().code()),
-        ),
-        column(
-            "mobility_type",
-            each(rows, |row| row.details.mobility_type.value()),
-        ),
-        column(
-            "erasmus_activity_code",
-            each(rows, |row| row.details.erasmus_activity_code()),
-        ),
-        column("participants", each(rows, |row| row.details.participants)),
-        column(
-            "fewer_opportunities",
-            each(rows, |row| row.details.fewer_opportunities),
-        ),
-        column("start_date", each(rows, |row| row.details.dates.start())),
-        column("end_date", each(rows, |row| row.details.dates.end())),
-        column("days", each(rows, |row| row.details.dates.days())),
-        column(
-            "introduction",
-            each(rows, |row| {
-                row.details.introduction.map(|id| id.to_string())
-            }),
-        ),
-        column("source", each(rows, |row| row.source.value())),
-    ];
-    DataFrame::new(rows.len(), columns)
+    let mut columns = MobilityColumns::default();
+    for mobility in mobilities {
+        columns.push(mobility.clone());
+    }
+    columns.finish()
 }
+
+/// The columns of [`mobilities_frame`], filled one record at a time as the records are
+/// read, so that a report over a million of them never holds them all as records too.
+/// The records may come in any order: the table is sorted by start date, then by record,
+/// once they are all in, which is much faster than having the database sort whole rows.
+#[derive(Default)]
+pub struct MobilityColumns {
+    id: Vec<i64>,
+    reference: Vec<String>,
+    status: Vec<&'static str>,
+    sending_organisation: Vec<String>,
+    sending_region: Vec<&'static str>,
+    sending_region_name: Vec<&'static str>,
+    sending_country: Vec<&'static str>,
+    receiving_organisation: Vec<Option<String>>,
+    receiving_region: Vec<Option<&'static str>>,
+    receiving_country: Vec<&'static str>,
+    mobility_type: Vec<&'static str>,
+    erasmus_activity_code: Vec<Option<&'static str>>,
+    participants: Vec<u32>,
+    fewer_opportunities: Vec<u32>,
+    start_date: Vec<NaiveDate>,
+    end_date: Vec<NaiveDate>,
+    days: Vec<u32>,
+    introduction: Vec<Option<String>>,
+    source: Vec<&'static str>,
+}
+
+impl MobilityColumns {
+    pub fn push(&mut self, mobility: Mobility) {
+        let details = mobility.details;
+        self.id.push(mobility.id.get());
+        self.reference.push(mobility.id.to_string());
+        self.status.push(details.status.value());
+        self.sending_region.push(details.sending_region.code());
+        self.sending_region_name.push(details.sending_region.name());
+        self.sending_country
+            .push(details.sending_region.country().code());
+        self.receiving_region.push(
+            details
+                .destination
+                .nuts_region()
+                .map(|region| region.code()),
+        );
+        self.receiving_country
+            .push(details.destination.country().code());
+        self.mobility_type.push(details.mobility_type.value());
+        self.erasmus_activity_code
+            .push(details.erasmus_activity_code());
+        self.participants.push(details.participants);
+        self.fewer_opportunities.push(details.fewer_opportunities);
+        self.start_date.push(details.dates.start());
+        self.end_date.push(details.dates.end());
+        self.days.push(details.dates.days());
+        self.introduction
+            .push(details.introduction.map(|id| id.to_string()));
+        self.source.push(mobility.source.value());
+        self.sending_organisation.push(details.sending_organisation);
+        // CSV and Excel cannot tell an empty text from a missing one.
+        self.receiving_organisation.push(
+            (!details.receiving_organisation.is_empty()).then_some(details.receiving_organisation),
+        );
+    }
+
+    pub fn finish(self) -> PolarsResult<DataFrame> {
+        let height = self.reference.len();
+        DataFrame::new(
+            height,
+            vec![
+                column(RECORD_ORDER, self.id),
+                column("reference", self.reference),
+                column("status", self.status),
+                column("sending_organisation", self.sending_organisation),
+                column("sending_region", self.sending_region),
+                column("sending_region_name", self.sending_region_name),
+                column("sending_country", self.sending_country),
+                column("receiving_organisation", self.receiving_organisation),
+                column("receiving_region", self.receiving_region),
+                column("receiving_country", self.receiving_country),
+                column("mobility_type", self.mobility_type),
+                column("erasmus_activity_code", self.erasmus_activity_code),
+                column("participants", self.participants),
+                column("fewer_opportunities", self.fewer_opportunities),
+                column("start_date", self.start_date),
+                column("end_date", self.end_date),
+                column("days", self.days),
+                column("introduction", self.introduction),
+                column("source", self.source),
+            ],
+        )?
+        .sort(
+            ["start_date", RECORD_ORDER],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )?
+        .drop(RECORD_ORDER)
+    }
+}
+
+/// The column the records are sorted by after their start date; not exported.
+const RECORD_ORDER: &str = "record_order";
 
 /// Population figures: `region`, `year`, `vet_learners`, `ivet_graduates` (nullable).
 pub fn population_frame(population: &[Population]) -> PolarsResult<DataFrame> {
@@ -172,7 +216,8 @@ pub fn submissions_frame_with_contacts(submissions: &[Submission]) -> PolarsResu
     frame.with_column(column(
         "contact_name",
         each(rows, |row| {
-            not_empty(&row.details.organisation.contact_name)
+            let name = row.details.organisation.contact_name.as_str();
+            (!name.is_empty()).then_some(name)
         }),
     ))?;
     frame.with_column(column(
@@ -184,12 +229,6 @@ pub fn submissions_frame_with_contacts(submissions: &[Submission]) -> PolarsResu
 
 fn each<'a, Row, Value>(rows: &'a [Row], pick: impl Fn(&'a Row) -> Value) -> Vec<Value> {
     rows.iter().map(pick).collect()
-}
-
-/// CSV and Excel cannot tell an empty text from a missing one, so no export writes an
-/// empty text: a value not given is null in every format.
-fn not_empty(text: &str) -> Option<&str> {
-    (!text.is_empty()).then_some(text)
 }
 
 fn joined(codes: impl Iterator<Item = &'static str>) -> String {

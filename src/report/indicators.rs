@@ -6,7 +6,7 @@ use polars::prelude::*;
 use serde::Serialize;
 
 use super::ReportMonth;
-use crate::config::TargetSettings;
+use crate::config::{RateDefinition, TargetSettings};
 use crate::domain::{MobilityStatus, MobilityType, Region};
 
 /// The `region` value of the row for the whole network.
@@ -23,6 +23,7 @@ pub const TARGETS_PERCENT_COLUMNS: &[&str] = &[
     "path_vet_rate",
     "eu_vet_mobility_rate",
     "target_eu_vet_rate",
+    "eu_path_vet_rate",
 ];
 
 const TARGETS_COLUMNS: &[&str] = &[
@@ -46,6 +47,8 @@ const TARGETS_COLUMNS: &[&str] = &[
     "ivet_graduates",
     "eu_vet_mobility_rate",
     "target_eu_vet_rate",
+    "eu_path_vet_rate",
+    "eu_on_track",
 ];
 
 /// One row of the targets table, as plain values for the summary and the charts.
@@ -61,7 +64,44 @@ pub struct TargetRow {
     pub fewer_opportunities_share: Option<f64>,
     pub on_track: Option<bool>,
     pub path_vet_rate: f64,
+    pub eu_vet_participants: i64,
+    pub ivet_graduates: Option<i64>,
     pub eu_vet_mobility_rate: Option<f64>,
+    pub eu_on_track: Option<bool>,
+    pub eu_path_vet_rate: f64,
+}
+
+/// A region's VET mobility figures by one definition.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DefinedRate {
+    /// Participants counted in the numerator.
+    pub participants: i64,
+    /// VET learners or IVET graduates; `None` when unknown.
+    pub population: Option<i64>,
+    pub rate: Option<f64>,
+    pub path: f64,
+    pub on_track: Option<bool>,
+}
+
+impl TargetRow {
+    pub fn by(&self, definition: RateDefinition) -> DefinedRate {
+        match definition {
+            RateDefinition::Partnership => DefinedRate {
+                participants: self.vet_participants,
+                population: self.vet_population,
+                rate: self.vet_mobility_rate,
+                path: self.path_vet_rate,
+                on_track: self.on_track,
+            },
+            RateDefinition::Eu => DefinedRate {
+                participants: self.eu_vet_participants,
+                population: self.ivet_graduates,
+                rate: self.eu_vet_mobility_rate,
+                path: self.eu_path_vet_rate,
+                on_track: self.eu_on_track,
+            },
+        }
+    }
 }
 
 /// `targets.*`: one row per sending region (by code) and then the `ALL` row, for the
@@ -141,6 +181,7 @@ pub fn targets_table(
         col("eu_rate_numerator").sum(),
     ]);
     let path = expected_year_to_date_rate(targets.vet_mobility_rate, targets, month);
+    let eu_path = expected_year_to_date_rate(targets.eu_vet_benchmark, targets, month);
     let table = concat([regions, network], UnionArgs::default())?
         .with_columns([
             share("rate_numerator", "vet_population").alias("vet_mobility_rate"),
@@ -152,14 +193,18 @@ pub fn targets_table(
             lit(targets.fewer_opportunities_share).alias("target_fewer_opportunities_share"),
             lit(path).alias("path_vet_rate"),
             lit(targets.eu_vet_benchmark).alias("target_eu_vet_rate"),
+            lit(eu_path).alias("eu_path_vet_rate"),
         ])
-        .with_column(
+        .with_columns([
             // The tolerance keeps a rate that sits exactly on the path on track despite
             // floating-point rounding.
             col("vet_mobility_rate")
                 .gt_eq(lit(path - 1e-12))
                 .alias("on_track"),
-        )
+            col("eu_vet_mobility_rate")
+                .gt_eq(lit(eu_path - 1e-12))
+                .alias("eu_on_track"),
+        ])
         .collect()?;
     with_region_names(table)?.select(TARGETS_COLUMNS.iter().copied())
 }
@@ -176,7 +221,11 @@ pub fn target_rows(table: &DataFrame) -> PolarsResult<Vec<TargetRow>> {
     let fewer_opportunities_share = table.column("fewer_opportunities_share")?.f64()?;
     let on_track = table.column("on_track")?.bool()?;
     let path_vet_rate = table.column("path_vet_rate")?.f64()?;
+    let eu_vet_participants = table.column("eu_vet_participants")?.i64()?;
+    let ivet_graduates = table.column("ivet_graduates")?.i64()?;
     let eu_vet_mobility_rate = table.column("eu_vet_mobility_rate")?.f64()?;
+    let eu_on_track = table.column("eu_on_track")?.bool()?;
+    let eu_path_vet_rate = table.column("eu_path_vet_rate")?.f64()?;
     Ok((0..table.height())
         .map(|row| TargetRow {
             region: region.get(row).unwrap_or_default().to_owned(),
@@ -189,7 +238,11 @@ pub fn target_rows(table: &DataFrame) -> PolarsResult<Vec<TargetRow>> {
             fewer_opportunities_share: fewer_opportunities_share.get(row),
             on_track: on_track.get(row),
             path_vet_rate: path_vet_rate.get(row).unwrap_or_default(),
+            eu_vet_participants: eu_vet_participants.get(row).unwrap_or_default(),
+            ivet_graduates: ivet_graduates.get(row),
             eu_vet_mobility_rate: eu_vet_mobility_rate.get(row),
+            eu_on_track: eu_on_track.get(row),
+            eu_path_vet_rate: eu_path_vet_rate.get(row).unwrap_or_default(),
         })
         .collect())
 }
@@ -296,7 +349,18 @@ pub fn monthly_fewer_opportunities(
 pub struct YearRate {
     pub year: i32,
     pub rate: Option<f64>,
+    /// The rate by the EU (Cedefop) definition.
+    pub eu_rate: Option<f64>,
     pub to_date: bool,
+}
+
+impl YearRate {
+    pub fn by(&self, definition: RateDefinition) -> Option<f64> {
+        match definition {
+            RateDefinition::Partnership => self.rate,
+            RateDefinition::Eu => self.eu_rate,
+        }
+    }
 }
 
 /// The network's rate in each year from the baseline year to `month`'s year, by the
@@ -321,7 +385,8 @@ pub fn network_trajectory(
                 .find(|row| row.region == ALL_REGIONS);
             Ok(YearRate {
                 year,
-                rate: network.and_then(|row| row.vet_mobility_rate),
+                rate: network.as_ref().and_then(|row| row.vet_mobility_rate),
+                eu_rate: network.and_then(|row| row.eu_vet_mobility_rate),
                 to_date,
             })
         })
@@ -595,6 +660,76 @@ mod tests {
             AnyValue::Float64(0.12)
         );
         assert_eq!(cell(&table, "month", "ES21"), AnyValue::UInt32(3));
+    }
+
+    #[test]
+    fn the_mobilities_table_is_ordered_by_start_date_then_record_whatever_order_they_come_in() {
+        let case = Case::new()
+            .completed("ES21", VetLearner, 1, "2026-03-01")
+            .completed("ES21", VetLearner, 1, "2026-01-15")
+            .completed("ES21", VetLearner, 1, "2026-03-01")
+            .completed("ES21", VetLearner, 1, "2025-12-31");
+        let mut columns = crate::report::MobilityColumns::default();
+        for mobility in case.mobilities.iter().rev() {
+            columns.push(mobility.clone());
+        }
+        let table = columns.finish().unwrap();
+        let references: Vec<Option<&str>> = table
+            .column("reference")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .collect();
+        assert_eq!(
+            references,
+            [Some("M-4"), Some("M-2"), Some("M-1"), Some("M-3")]
+        );
+        assert_eq!(
+            table.get_column_names(),
+            mobilities_frame(&case.mobilities)
+                .unwrap()
+                .get_column_names(),
+            "the sorting column is not exported"
+        );
+        assert_eq!(table.width(), 18);
+    }
+
+    #[test]
+    fn the_eu_definition_has_its_own_path_to_the_benchmark_and_its_own_on_track() {
+        // Västsverige: 40 VET participants in March 2026, 30 of them on mobilities of
+        // 10 days or more (both ends counted: 1-10 March is 10 days, 1-9 March 9).
+        let case = Case::new()
+            .mobility("SE23", VetLearner, 30, 0, "2026-03-01", 10, Completed)
+            .mobility("SE23", Apprentice, 10, 0, "2026-03-01", 9, Completed)
+            .population("SE23", 2026, 10_000, Some(1_000));
+        let row = case.row("2026-03", "SE23");
+        // The partnership: 40 / 10,000 = 0.4% against a path of 20% × 2/6 × 3/12 = 1.67%.
+        assert_close(row.vet_mobility_rate, 0.004);
+        assert_eq!(row.on_track, Some(false));
+        // The EU: 30 / 1,000 = 3% against a path of 12% × 2/6 × 3/12 = 1%.
+        assert_eq!(row.eu_vet_participants, 30);
+        assert_eq!(row.ivet_graduates, Some(1_000));
+        assert_close(row.eu_vet_mobility_rate, 0.03);
+        assert!((row.eu_path_vet_rate - 0.12 * 2.0 / 6.0 * 3.0 / 12.0).abs() < 1e-12);
+        assert_eq!(row.eu_on_track, Some(true));
+        let eu = row.by(RateDefinition::Eu);
+        assert_eq!(
+            (eu.participants, eu.population, eu.on_track),
+            (30, Some(1_000), Some(true))
+        );
+        let partnership = row.by(RateDefinition::Partnership);
+        assert_eq!(
+            (partnership.participants, partnership.population),
+            (40, Some(10_000))
+        );
+        // Without IVET graduates the EU rate and its on-track are empty, not zero.
+        let unknown = Case::new()
+            .completed("SE23", VetLearner, 30, "2026-03-01")
+            .population("SE23", 2026, 10_000, None)
+            .row("2026-03", "SE23");
+        assert_eq!(unknown.eu_vet_mobility_rate, None);
+        assert_eq!(unknown.eu_on_track, None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::{DataFrame, PolarsError};
 
-use crate::config::TargetSettings;
+use crate::config::{RateDefinition, TargetSettings};
 use crate::domain::{Mobility, Population};
 
 mod charts;
@@ -26,15 +26,17 @@ mod summary;
 pub use charts::{ChartData, ChartKind, chart_size, render_chart};
 pub use exports::{ExportFormat, ExportTable};
 pub use frames::{
-    mobilities_frame, population_frame, submissions_frame, submissions_frame_with_contacts,
+    MobilityColumns, mobilities_frame, population_frame, submissions_frame,
+    submissions_frame_with_contacts,
 };
 pub use indicators::{
-    ALL_REGIONS, EU_MINIMUM_DAYS, MonthlyMobilities, MonthlyShare, TARGETS_PERCENT_COLUMNS,
-    TargetRow, YearRate, expected_year_to_date_rate, monthly_fewer_opportunities,
-    monthly_mobilities, network_trajectory, target_rows, targets_table,
+    ALL_REGIONS, DefinedRate, EU_MINIMUM_DAYS, MonthlyMobilities, MonthlyShare,
+    TARGETS_PERCENT_COLUMNS, TargetRow, YearRate, expected_year_to_date_rate,
+    monthly_fewer_opportunities, monthly_mobilities, network_trajectory, target_rows,
+    targets_table,
 };
 pub use month::ReportMonth;
-pub use summary::Summary;
+pub use summary::{Summary, chart_content_id};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -74,6 +76,9 @@ pub struct ReportFiles {
     pub month: ReportMonth,
     pub dir: PathBuf,
     pub summary_html: String,
+    /// The summary for an email, showing each chart of `chart_pngs` from the message part
+    /// whose Content-ID is [`chart_content_id`] of its file name.
+    pub summary_email_html: String,
     /// The text alternative of the summary, for mail clients that show no HTML.
     pub summary_text: String,
     pub chart_pngs: Vec<PathBuf>,
@@ -89,6 +94,17 @@ pub struct ReportInput {
 }
 
 impl ReportInput {
+    /// The input from mobilities already gathered into columns as they were read.
+    pub fn from_columns(
+        mobilities: MobilityColumns,
+        population: &[Population],
+    ) -> Result<ReportInput, ReportError> {
+        Ok(ReportInput {
+            mobilities: mobilities.finish()?,
+            population: population_frame(population)?,
+        })
+    }
+
     pub fn new(
         mobilities: &[Mobility],
         population: &[Population],
@@ -115,10 +131,13 @@ pub fn targets_export(
 
 /// Writes the whole report for `month` into `dir`: the two tables in three formats, the
 /// four charts as PNG and SVG, and `summary.html` (with `summary.txt`).
+/// The summary, the region chart and the trajectory lead with the rate of `definition`;
+/// `targets.*` holds both definitions' columns whichever it is.
 pub fn write_report(
     input: ReportInput,
     month: ReportMonth,
     targets: &TargetSettings,
+    definition: RateDefinition,
     dir: &Path,
 ) -> Result<ReportFiles, ReportError> {
     fs::create_dir_all(dir).map_err(|source| ReportError::File {
@@ -135,26 +154,38 @@ pub fn write_report(
         monthly_shares: monthly_fewer_opportunities(&input.mobilities, month)?,
         regions: rows.clone(),
         trajectory: network_trajectory(&input.mobilities, &input.population, month, targets)?,
+        definition,
     };
-    let mut mobilities_table = ExportTable::new("mobilities", input.mobilities);
-    let mut written = Vec::new();
-    // The mobilities workbook is the slowest file by far: it is written on a second
-    // thread while this one writes everything else.
+    let mut mobilities_workbook = ExportTable::new("mobilities", input.mobilities);
+    mobilities_workbook.frame.rechunk_mut();
+    // A second handle on the same columns, for the thread that writes the other formats.
+    let mut mobilities_table = ExportTable::new("mobilities", mobilities_workbook.frame.clone());
     tracing::info!(
         elapsed_ms = started.elapsed().as_millis(),
         "computed the indicators"
     );
-    let (mobility_files, other_files) = std::thread::scope(|scope| {
-        let mobilities = scope.spawn(|| {
-            let written = write_all_formats(&mut mobilities_table, dir);
+    // The mobilities workbook is the slowest file by far, and its writer uses one core:
+    // it is written on a thread of its own while this one writes everything else.
+    let (workbook, other_files) = std::thread::scope(|scope| {
+        let workbook = scope.spawn(|| {
+            let written = write_formats(&mut mobilities_workbook, &[ExportFormat::Xlsx], dir);
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis(),
-                "wrote the mobilities tables"
+                "wrote mobilities.xlsx"
             );
             written
         });
         let others = (|| -> Result<_, ReportError> {
-            let mut files = write_all_formats(&mut targets_table, dir)?;
+            let mut files = write_formats(
+                &mut mobilities_table,
+                &[ExportFormat::Csv, ExportFormat::Parquet],
+                dir,
+            )?;
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis(),
+                "wrote mobilities.csv and mobilities.parquet"
+            );
+            files.extend(write_formats(&mut targets_table, &TABLE_FORMATS, dir)?);
             let mut pngs = Vec::new();
             for kind in ChartKind::ALL {
                 let chart_files = charts::write_chart(kind, &chart_data, dir)?;
@@ -169,22 +200,30 @@ pub fn write_report(
             Ok((files, pngs))
         })();
         (
-            mobilities
+            workbook
                 .join()
                 .expect("the mobilities export does not panic"),
             others,
         )
     });
     let (other_files, chart_pngs) = other_files?;
-    written.extend(mobility_files?);
+    let mut written = workbook?;
     written.extend(other_files);
     let chart_titles: Vec<_> = ChartKind::ALL
         .iter()
         .map(|kind| (*kind, kind.title(&chart_data)))
         .collect();
-    let summary = Summary::new(month, targets, &rows, &chart_data.trajectory, &chart_titles);
+    let summary = Summary::new(
+        month,
+        targets,
+        definition,
+        &rows,
+        &chart_data.trajectory,
+        &chart_titles,
+    );
     let summary_html = summary.html()?;
     let summary_text = summary.text()?;
+    let summary_email_html = summary.email_html()?;
     for (name, contents) in [
         ("summary.html", &summary_html),
         ("summary.txt", &summary_text),
@@ -200,6 +239,7 @@ pub fn write_report(
         month,
         dir: dir.to_owned(),
         summary_html,
+        summary_email_html,
         summary_text,
         chart_pngs,
         targets_xlsx: dir.join("targets.xlsx"),
@@ -207,8 +247,12 @@ pub fn write_report(
     })
 }
 
-fn write_all_formats(table: &mut ExportTable, dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-    TABLE_FORMATS
+fn write_formats(
+    table: &mut ExportTable,
+    formats: &[ExportFormat],
+    dir: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    formats
         .iter()
         .map(|format| {
             let path = dir.join(format!("{}.{}", table.name, format.extension()));

@@ -79,6 +79,11 @@ impl ReportMonth {
     pub fn short_label(self) -> String {
         self.first_day().format("%b %Y").to_string()
     }
+
+    /// `March 2026`, for sentences.
+    pub fn long_label(self) -> String {
+        self.first_day().format("%B %Y").to_string()
+    }
 }
 
 impl fmt::Display for ReportMonth {

@@ -28,6 +28,8 @@ macro_rules! on_backend {
     };
 }
 
+mod attachments;
+mod bulk;
 mod error;
 mod introductions;
 mod privacy;
@@ -42,6 +44,7 @@ pub use privacy::{
     ErasureRecord, OrganisationActivity, OrganisationRecord, PERSONAL_DATA, PersonalColumns,
     PersonalData,
 };
+pub use records::OutboxAttachment;
 pub use records::{
     DeliveryAttempt, DeliveryResult, InboundError, InboundMessage, InboundMessageId,
     IntroductionFilter, MobilityFilter, MobilityImport, NewInboundMessage, NewIntroduction,

@@ -135,6 +135,17 @@ pub const PERSONAL_DATA: &[PersonalColumns] = &[
         dropped_with_a_mention: &[],
     },
     PersonalColumns {
+        table: "outbox_attachments",
+        key: Some("id"),
+        columns: &[
+            ("filename", NotPersonal),
+            ("content_type", NotPersonal),
+            ("content_id", NotPersonal),
+            ("content", Bytes),
+        ],
+        dropped_with_a_mention: &[],
+    },
+    PersonalColumns {
         table: "rounds",
         key: Some("id"),
         columns: &[("started_at", NotPersonal), ("parameters", NotPersonal)],

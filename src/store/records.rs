@@ -99,6 +99,17 @@ pub struct NewOutboxMessage {
     pub created_at: DateTime<Utc>,
 }
 
+/// A file sent with an outbox message. An image with a `content_id` is shown by the HTML
+/// body (a `cid:` URL) and travels beside it; any other file is a plain attachment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxAttachment {
+    pub filename: String,
+    /// The MIME type, such as `image/png`.
+    pub content_type: String,
+    pub content_id: Option<String>,
+    pub content: Vec<u8>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutboxMessage {
     pub id: OutboxMessageId,

@@ -10,4 +10,5 @@ mod mail;
 mod matching;
 mod privacy;
 mod report;
+mod report_mail;
 mod store;

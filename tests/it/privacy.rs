@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use mobmatch::config::Config;
+use mobmatch::config::{Config, RateDefinition};
 use mobmatch::domain::{
     DateWindow, Destination, EmailAddress, IntroductionStatus, MobilityDetails, MobilityStatus,
     MobilityType, Population, Region, Source, SubmissionStatus,
@@ -224,6 +224,7 @@ async fn report_figures(store: &Store) -> Vec<(String, Vec<u8>)> {
             ReportInput::new(&mobilities, &population).unwrap(),
             "2026-12".parse().unwrap(),
             &Config::default().targets,
+            RateDefinition::Partnership,
             folder.path(),
         )
         .unwrap();
