@@ -40,8 +40,8 @@ pub fn max_weight_b_matching(
     pairs: &[WeightedPair],
 ) -> BMatching {
     let mut solver = Solver::new(row_capacity, column_capacity, pairs);
-    for row in 0..row_capacity.len() {
-        for _ in 0..row_capacity[row] {
+    for (row, &room) in row_capacity.iter().enumerate() {
+        for _ in 0..room {
             solver.augment_from(row);
         }
     }
