@@ -33,11 +33,12 @@ pub struct BMatching {
 
 /// Chooses pairs with the largest total weight such that row `r` is in at most
 /// `row_capacity[r]` chosen pairs and column `c` in at most `column_capacity[c]`.
-/// Pairs of weight zero or less are never needed and never chosen.
+/// Pairs of weight zero or less are never needed and never chosen. The pairs are read
+/// twice (once to count them by row), so that they need not be collected first.
 pub fn max_weight_b_matching(
     row_capacity: &[u32],
     column_capacity: &[u32],
-    pairs: &[WeightedPair],
+    pairs: impl Iterator<Item = WeightedPair> + Clone,
 ) -> BMatching {
     let mut solver = Solver::new(row_capacity, column_capacity, pairs);
     for (row, &room) in row_capacity.iter().enumerate() {
@@ -45,12 +46,17 @@ pub fn max_weight_b_matching(
             solver.augment_from(row);
         }
     }
-    let mut chosen: Vec<usize> = (solver.arcs.iter().zip(&solver.matched))
-        .filter(|(_, matched)| **matched)
-        .map(|(arc, _)| arc.pair as usize)
-        .collect();
+    let matched_arcs = || {
+        solver
+            .arcs
+            .iter()
+            .zip(&solver.matched)
+            .filter(|(_, matched)| **matched)
+            .map(|(arc, _)| arc)
+    };
+    let mut chosen: Vec<usize> = matched_arcs().map(|arc| arc.pair as usize).collect();
     chosen.sort_unstable();
-    let total_weight = chosen.iter().map(|&pair| pairs[pair].weight).sum();
+    let total_weight = matched_arcs().map(|arc| -arc.cost).sum();
     BMatching {
         chosen,
         total_weight,
@@ -110,12 +116,16 @@ struct Solver {
 }
 
 impl Solver {
-    fn new(row_capacity: &[u32], column_capacity: &[u32], pairs: &[WeightedPair]) -> Solver {
+    fn new(
+        row_capacity: &[u32],
+        column_capacity: &[u32],
+        pairs: impl Iterator<Item = WeightedPair> + Clone,
+    ) -> Solver {
         let row_count = row_capacity.len();
         let node_count = row_count + column_capacity.len();
-        let useful = |pair: &&WeightedPair| pair.weight > 0;
+        let useful = |pair: &WeightedPair| pair.weight > 0;
         let mut row_first_arc = vec![0usize; row_count + 1];
-        for pair in pairs.iter().filter(useful) {
+        for pair in pairs.clone().filter(useful) {
             row_first_arc[pair.row as usize + 1] += 1;
         }
         for row in 0..row_count {
@@ -132,7 +142,7 @@ impl Solver {
             arc_count
         ];
         let mut arc_row = vec![0u32; arc_count];
-        for (index, pair) in pairs.iter().enumerate().filter(|(_, pair)| useful(pair)) {
+        for (index, pair) in pairs.enumerate().filter(|(_, pair)| useful(pair)) {
             let arc = &mut next_arc[pair.row as usize];
             arcs[*arc] = Arc {
                 cost: -pair.weight,
@@ -343,7 +353,7 @@ mod tests {
         // Row 0 would take column 0 (weight 10) first, but then row 1 gets nothing:
         // 0–1 and 1–0 together are worth 9 + 8.
         let pairs = [pair(0, 0, 10), pair(0, 1, 9), pair(1, 0, 8)];
-        let matching = max_weight_b_matching(&[1, 1], &[1, 1], &pairs);
+        let matching = max_weight_b_matching(&[1, 1], &[1, 1], pairs.into_iter());
         assert_eq!(matching.chosen, vec![1, 2]);
         assert_eq!(matching.total_weight, 17);
     }
@@ -353,7 +363,7 @@ mod tests {
         // Column 0 takes one row: the heavier pair wins, and a worthless pair is never
         // taken even where there is room.
         let pairs = [pair(0, 0, 5), pair(1, 0, 7), pair(0, 1, 0), pair(1, 1, -3)];
-        let matching = max_weight_b_matching(&[1, 1], &[1, 1], &pairs);
+        let matching = max_weight_b_matching(&[1, 1], &[1, 1], pairs.into_iter());
         assert_eq!(matching.chosen, vec![1]);
         assert_eq!(matching.total_weight, 7);
     }
@@ -361,7 +371,7 @@ mod tests {
     #[test]
     fn fills_a_column_up_to_its_capacity_and_no_further() {
         let pairs = [pair(0, 0, 4), pair(1, 0, 6), pair(2, 0, 5)];
-        let matching = max_weight_b_matching(&[1, 1, 1], &[2], &pairs);
+        let matching = max_weight_b_matching(&[1, 1, 1], &[2], pairs.into_iter());
         assert_eq!(matching.chosen, vec![1, 2]);
         assert_eq!(matching.total_weight, 11);
     }
@@ -439,7 +449,7 @@ mod tests {
         fn reaches_the_network_simplex_optimum_within_the_capacities(
             (row_capacity, column_capacity, pairs) in problem()
         ) {
-            let matching = max_weight_b_matching(&row_capacity, &column_capacity, &pairs);
+            let matching = max_weight_b_matching(&row_capacity, &column_capacity, pairs.iter().copied());
             let mut row_load = vec![0u32; row_capacity.len()];
             let mut column_load = vec![0u32; column_capacity.len()];
             for &index in &matching.chosen {
@@ -459,7 +469,7 @@ mod tests {
             );
             prop_assert_eq!(
                 &matching,
-                &max_weight_b_matching(&row_capacity, &column_capacity, &pairs),
+                &max_weight_b_matching(&row_capacity, &column_capacity, pairs.iter().copied()),
                 "the same problem gives the same pairs"
             );
         }

@@ -40,17 +40,14 @@ pub(super) fn weighted_score(pool: &Pool, edge: &Edge, priority: f64) -> i64 {
 }
 
 pub(super) fn select(pool: &Pool, edges: &[Edge], priority: f64) -> Selection {
-    let pairs: Vec<WeightedPair> = edges
-        .iter()
-        .map(|edge| WeightedPair {
-            row: edge.request,
-            column: edge.offer,
-            weight: weighted_score(pool, edge, priority),
-        })
-        .collect();
+    let pairs = edges.iter().map(|edge| WeightedPair {
+        row: edge.request,
+        column: edge.offer,
+        weight: weighted_score(pool, edge, priority),
+    });
     let request_room: Vec<u32> = pool.requests.iter().map(|side| side.capacity).collect();
     let offer_room: Vec<u32> = pool.offers.iter().map(|side| side.capacity).collect();
-    let matching = max_weight_b_matching(&request_room, &offer_room, &pairs);
+    let matching = max_weight_b_matching(&request_room, &offer_room, pairs);
     Selection {
         chosen: matching.chosen,
         objective: matching.total_weight,
