@@ -16,7 +16,6 @@ use crate::domain::{
 };
 use crate::import::{self, ImportReport};
 use crate::mail::{self, IngestReport, MailRules, Transport};
-use crate::matching::Candidate;
 use crate::report::{self, ExportFormat, ExportTable, ReportFiles, ReportInput, ReportMonth};
 use crate::round::{RoundMode, RoundReport, run_round};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
@@ -727,7 +726,7 @@ struct RoundOutput<'a> {
 
 /// The candidates of a round, each turned into its view only as it is written: a round
 /// at European scale has millions of them.
-struct CandidatesView<'a>(&'a [Candidate]);
+struct CandidatesView<'a>(&'a [crate::matching::Candidate]);
 
 impl Serialize for CandidatesView<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -779,8 +778,8 @@ struct CandidateView {
     score: f64,
 }
 
-impl From<&Candidate> for CandidateView {
-    fn from(candidate: &Candidate) -> CandidateView {
+impl From<&crate::matching::Candidate> for CandidateView {
+    fn from(candidate: &crate::matching::Candidate) -> CandidateView {
         CandidateView {
             offer: candidate.offer.to_string(),
             request: candidate.request.to_string(),
