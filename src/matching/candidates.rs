@@ -1,17 +1,17 @@
 //! Candidate pairs without comparing every offer with every request: requests are put
 //! in buckets by mobility type, language and field of education, each bucket sorted by
-//! first day with the first and last days beside each request. An offer looks only into
+//! first day with its dates and durations beside each request. An offer looks only into
 //! the buckets of its own type, of its languages and of the fields compatible with its
 //! own (found once per field among the fields the requests list), so every request it
 //! meets shares those with it; within a bucket it reads only the requests that start
-//! early enough, and skips on the spot those that end too soon to give its minimum stay.
+//! early enough, and skips on the spot those whose dates cannot give a common stay.
 //! The remaining rules then decide. The offers are split between threads in contiguous
 //! stretches whose results are joined in order, so the result does not depend on the
 //! number of threads.
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::rules::{Pool, Side};
+use super::rules::{Pool, Side, Stay};
 use super::score::{Score, ScoreWeights, score};
 use crate::domain::{IscedField, MobilityType};
 
@@ -72,11 +72,11 @@ fn find_candidates_in_stretches(
 
 type BucketKey = (MobilityType, &'static str, &'static str);
 
-/// A request in a bucket, with what the date test reads.
+/// A request in a bucket, with what the date test reads, so that a request whose dates
+/// do not fit is passed over without being read.
 #[derive(Clone, Copy)]
 struct Entry {
-    first_day: i32,
-    last_day: i32,
+    stay: Stay,
     request: u32,
 }
 
@@ -112,19 +112,18 @@ impl RequestIndex {
             for key in &keys {
                 let bucket = buckets.entry(*key).or_default();
                 bucket.entries.push(Entry {
-                    first_day: request.first_day,
-                    last_day: request.last_day,
+                    stay: request.stay,
                     request: index as u32,
                 });
                 bucket.longest_window = bucket
                     .longest_window
-                    .max(request.last_day - request.first_day + 1);
+                    .max(request.stay.last_day - request.stay.first_day + 1);
             }
         }
         for bucket in buckets.values_mut() {
             bucket
                 .entries
-                .sort_unstable_by_key(|entry| (entry.first_day, entry.request));
+                .sort_unstable_by_key(|entry| (entry.stay.first_day, entry.request));
         }
         RequestIndex {
             buckets,
@@ -195,9 +194,9 @@ impl<'s, 'a> Search<'s, 'a> {
         self.keys.dedup();
         // A request gives the offer its shortest stay only if it starts by the offer's
         // last possible start and ends no earlier than the offer's first possible end.
-        let shortest_stay = details.duration.min_days() as i32;
-        let latest_start = offer.last_day - shortest_stay + 1;
-        let earliest_end = offer.first_day + shortest_stay - 1;
+        let shortest_stay = offer.stay.min_days as i32;
+        let latest_start = offer.stay.last_day - shortest_stay + 1;
+        let earliest_end = offer.stay.first_day + shortest_stay - 1;
         let offer_number = offer_index as u32;
         for key in &self.keys {
             let Some(bucket) = self.index.buckets.get(key) else {
@@ -206,21 +205,21 @@ impl<'s, 'a> Search<'s, 'a> {
             let earliest_start = earliest_end + 1 - bucket.longest_window;
             let from = bucket
                 .entries
-                .partition_point(|entry| entry.first_day < earliest_start);
+                .partition_point(|entry| entry.stay.first_day < earliest_start);
             let to = bucket
                 .entries
-                .partition_point(|entry| entry.first_day <= latest_start);
+                .partition_point(|entry| entry.stay.first_day <= latest_start);
             for entry in &bucket.entries[from..to.max(from)] {
-                if entry.last_day < earliest_end {
+                let Some(overlap_days) = offer.stay.shared_days(entry.stay) else {
                     continue;
-                }
+                };
                 let seen = &mut self.last_seen_by_offer[entry.request as usize];
                 if *seen == offer_number {
                     continue;
                 }
                 *seen = offer_number;
                 let request = &pool.requests[entry.request as usize];
-                if let Some(overlap_days) = pool.overlap_if_otherwise_lawful(offer, request) {
+                if pool.lawful_apart_from_dates(offer, request) {
                     edges.push(Edge {
                         offer: offer_number,
                         request: entry.request,

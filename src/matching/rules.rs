@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 
 use super::MatchingSettings;
 use crate::domain::{
-    Country, IntroducedPair, IscedField, Role, Submission, SubmissionDetails, SubmissionId,
+    Country, IntroducedPair, IscedField, Region, Role, Submission, SubmissionDetails, SubmissionId,
     SubmissionStatus,
 };
 
@@ -15,10 +15,10 @@ pub(super) struct Side<'a> {
     pub id: SubmissionId,
     pub details: &'a SubmissionDetails,
     pub country: Country,
-    /// Days counted from the common era; the window starts no earlier than today,
-    /// because days already past cannot be spent abroad.
-    pub first_day: i32,
-    pub last_day: i32,
+    /// Copied out of the details so that the rules read them without a second lookup.
+    pub region: Region,
+    pub partner_countries: &'a [Country],
+    pub stay: Stay,
     /// How many more introductions this round may give the submission.
     pub capacity: u32,
     /// The fields of education as numbers, for the score.
@@ -26,6 +26,28 @@ pub(super) struct Side<'a> {
     /// The same number for submissions of the same organisation (the store's identity:
     /// contact email and name, ignoring case).
     organisation: u32,
+}
+
+/// When a side can be abroad and for how long, as numbers. Days are counted from the
+/// common era; the window starts no earlier than today, because days already past
+/// cannot be spent abroad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Stay {
+    pub first_day: i32,
+    pub last_day: i32,
+    pub min_days: u32,
+    pub max_days: u32,
+}
+
+impl Stay {
+    /// The days the two windows share, when they are enough for the longer of the two
+    /// shortest stays and the duration ranges meet; else `None`.
+    pub fn shared_days(self, other: Stay) -> Option<u32> {
+        let overlap = self.last_day.min(other.last_day) - self.first_day.max(other.first_day) + 1;
+        let overlap = u32::try_from(overlap).ok()?;
+        let shortest = self.min_days.max(other.min_days);
+        (shortest <= self.max_days.min(other.max_days) && overlap >= shortest).then_some(overlap)
+    }
 }
 
 /// An ISCED-F code (two to four digits) as a number and its length, so that nesting is
@@ -103,8 +125,14 @@ impl<'a> Pool<'a> {
                 id: submission.id,
                 details,
                 country: details.organisation.region.country(),
-                first_day: day_number(details.window.start()).max(today_number),
-                last_day: day_number(details.window.end()),
+                region: details.organisation.region,
+                partner_countries: &details.partner_countries,
+                stay: Stay {
+                    first_day: day_number(details.window.start()).max(today_number),
+                    last_day: day_number(details.window.end()),
+                    min_days: details.duration.min_days(),
+                    max_days: details.duration.max_days(),
+                },
                 capacity,
                 field_codes: details.fields.iter().map(FieldCode::new).collect(),
                 organisation: {
@@ -143,26 +171,23 @@ impl<'a> Pool<'a> {
         if !shares_type_field_and_language {
             return None;
         }
-        self.overlap_if_otherwise_lawful(offer, request)
+        let overlap = offer.stay.shared_days(request.stay)?;
+        self.lawful_apart_from_dates(offer, request)
+            .then_some(overlap)
     }
 
-    /// [`Pool::lawful_overlap`] for a pair already known to share its mobility type, a
-    /// compatible field of education and a language (the candidate index finds only
-    /// such pairs). The cheap tests on numbers go first: most pairs fail on dates.
-    pub fn overlap_if_otherwise_lawful(&self, offer: &Side, request: &Side) -> Option<u32> {
-        let (o, r) = (offer.details, request.details);
-        let overlap =
-            offer.last_day.min(request.last_day) - offer.first_day.max(request.first_day) + 1;
-        let overlap = u32::try_from(overlap).ok()?;
-        let stay = o.duration.intersect(&r.duration)?;
-        let lawful = overlap >= stay.min_days()
-            && offer.organisation != request.organisation
-            && o.organisation.region != r.organisation.region
+    /// The hard rules on who and where, for a pair already known to share its mobility
+    /// type, a compatible field of education and a language (the candidate index finds
+    /// only such pairs) and enough days ([`Stay::shared_days`]).
+    pub fn lawful_apart_from_dates(&self, offer: &Side, request: &Side) -> bool {
+        offer.organisation != request.organisation
+            && offer.region != request.region
             && (!self.cross_border_only || offer.country != request.country)
-            && (o.partner_countries.is_empty() || o.partner_countries.contains(&request.country))
-            && (r.partner_countries.is_empty() || r.partner_countries.contains(&offer.country))
-            && !self.introduced_before.contains(&(offer.id, request.id));
-        lawful.then_some(overlap)
+            && (offer.partner_countries.is_empty()
+                || offer.partner_countries.contains(&request.country))
+            && (request.partner_countries.is_empty()
+                || request.partner_countries.contains(&offer.country))
+            && !self.introduced_before.contains(&(offer.id, request.id))
     }
 }
 
