@@ -36,7 +36,7 @@ ortools = median(theirs, "seconds")
 simplex = (f" network_simplex_s={median(ours, 'network_simplex_seconds'):.3f}"
            if ours[0]["network_simplex_seconds"] is not None else "")
 print(f"n={n} candidates={ours[0]['candidates']} arcs={ours[0]['arcs']} min_cost={ours[0]['min_cost']} "
-      f"candidates_s={median(ours, 'candidates_seconds'):.3f} select_s={select:.3f}{simplex} "
-      f"ortools_s={ortools:.3f} ortools/select={ortools / select:.1f}")
+      f"candidates_s={median(ours, 'candidates_seconds'):.3f} select_s={select:.4f}{simplex} "
+      f"ortools_s={ortools:.4f} ortools/select={ortools / select:.1f}")
 PYTHON
 done
