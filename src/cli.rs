@@ -918,15 +918,6 @@ fn print_round(report: &RoundReport, with_candidates: bool, json: bool) -> anyho
             reasons: &introduction.reasons,
         })
         .collect();
-    let candidates: Vec<CandidateView> = plan
-        .candidates
-        .iter()
-        .map(|candidate| CandidateView {
-            offer: candidate.offer.to_string(),
-            request: candidate.request.to_string(),
-            score: candidate.score.points(),
-        })
-        .collect();
     let round = RoundView {
         reference: report
             .stored
@@ -943,13 +934,15 @@ fn print_round(report: &RoundReport, with_candidates: bool, json: bool) -> anyho
         total_score: plan.total_score(),
     };
     if json {
-        let mut output = serde_json::json!({ "round": round, "introductions": introductions });
-        if with_candidates {
-            output["candidates"] = serde_json::to_value(&candidates)?;
-        }
-        let mut stdout = std::io::stdout().lock();
+        let output = RoundOutput {
+            round,
+            introductions,
+            candidates: with_candidates.then_some(CandidatesView(&plan.candidates)),
+        };
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
         serde_json::to_writer(&mut stdout, &output)?;
         writeln!(stdout)?;
+        stdout.flush()?;
         return Ok(());
     }
     let name = match &round.reference {
@@ -963,9 +956,28 @@ fn print_round(report: &RoundReport, with_candidates: bool, json: bool) -> anyho
     print_listing(false, introductions.into_iter())?;
     if with_candidates {
         println!("Candidates:");
-        print_listing(false, candidates.into_iter())?;
+        print_listing(false, plan.candidates.iter().map(CandidateView::from))?;
     }
     Ok(())
+}
+
+/// `round --json`: the round, its introductions and, when asked, every candidate.
+#[derive(Serialize)]
+struct RoundOutput<'a> {
+    round: RoundView<'a>,
+    introductions: Vec<PlannedIntroductionView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    candidates: Option<CandidatesView<'a>>,
+}
+
+/// The candidates of a round, each turned into its view only as it is written: a round
+/// at European scale has millions of them.
+struct CandidatesView<'a>(&'a [crate::matching::Candidate]);
+
+impl Serialize for CandidatesView<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(CandidateView::from))
+    }
 }
 
 #[derive(Serialize)]
@@ -1010,6 +1022,16 @@ struct CandidateView {
     offer: String,
     request: String,
     score: f64,
+}
+
+impl From<&crate::matching::Candidate> for CandidateView {
+    fn from(candidate: &crate::matching::Candidate) -> CandidateView {
+        CandidateView {
+            offer: candidate.offer.to_string(),
+            request: candidate.request.to_string(),
+            score: candidate.score.points(),
+        }
+    }
 }
 
 impl TableRow for CandidateView {

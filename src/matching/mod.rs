@@ -7,6 +7,7 @@
 //! explains the score, and [`selection`] picks the pairs with the largest total weighted
 //! score within the limits by a minimum-cost flow, solved by [`network_simplex`].
 
+mod augmenting_paths;
 mod candidates;
 mod network_simplex;
 mod rules;

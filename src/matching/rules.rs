@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 
 use super::MatchingSettings;
 use crate::domain::{
-    Country, IntroducedPair, Role, Submission, SubmissionDetails, SubmissionId, SubmissionStatus,
+    Country, IntroducedPair, IscedField, Region, Role, Submission, SubmissionDetails, SubmissionId,
+    SubmissionStatus,
 };
 
 /// An open submission in a round, with what the rules look at prepared once.
@@ -14,15 +15,67 @@ pub(super) struct Side<'a> {
     pub id: SubmissionId,
     pub details: &'a SubmissionDetails,
     pub country: Country,
-    /// Days counted from the common era; the window starts no earlier than today,
-    /// because days already past cannot be spent abroad.
-    pub first_day: i32,
-    pub last_day: i32,
+    /// Copied out of the details so that the rules read them without a second lookup.
+    pub region: Region,
+    pub partner_countries: &'a [Country],
+    pub stay: Stay,
     /// How many more introductions this round may give the submission.
     pub capacity: u32,
+    /// The fields of education as numbers, for the score.
+    pub field_codes: Vec<FieldCode>,
     /// The same number for submissions of the same organisation (the store's identity:
     /// contact email and name, ignoring case).
     organisation: u32,
+}
+
+/// When a side can be abroad and for how long, as numbers. Days are counted from the
+/// common era; the window starts no earlier than today, because days already past
+/// cannot be spent abroad.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Stay {
+    pub first_day: i32,
+    pub last_day: i32,
+    pub min_days: u32,
+    pub max_days: u32,
+}
+
+impl Stay {
+    /// The days the two windows share, when they are enough for the longer of the two
+    /// shortest stays and the duration ranges meet; else `None`.
+    pub fn shared_days(self, other: Stay) -> Option<u32> {
+        let overlap = self.last_day.min(other.last_day) - self.first_day.max(other.first_day) + 1;
+        let overlap = u32::try_from(overlap).ok()?;
+        let shortest = self.min_days.max(other.min_days);
+        (shortest <= self.max_days.min(other.max_days) && overlap >= shortest).then_some(overlap)
+    }
+}
+
+/// An ISCED-F code (two to four digits) as a number and its length, so that nesting is
+/// tested with arithmetic rather than by comparing text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct FieldCode {
+    value: u16,
+    digits: u8,
+}
+
+impl FieldCode {
+    fn new(field: &IscedField) -> FieldCode {
+        let code = field.code();
+        FieldCode {
+            value: code.bytes().fold(0, |value, digit| {
+                debug_assert!(digit.is_ascii_digit(), "ISCED-F codes are digits");
+                value * 10 + u16::from(digit - b'0')
+            }),
+            digits: code.len() as u8,
+        }
+    }
+
+    /// The length of the shorter code when one code begins with the other, else `None`.
+    pub fn shared_digits(self, other: FieldCode) -> Option<u8> {
+        let digits = self.digits.min(other.digits);
+        let prefix = |code: FieldCode| code.value / 10u16.pow(u32::from(code.digits - digits));
+        (prefix(self) == prefix(other)).then_some(digits)
+    }
 }
 
 /// The offers and requests of a round, each sorted by reference, and the pairs that
@@ -72,9 +125,16 @@ impl<'a> Pool<'a> {
                 id: submission.id,
                 details,
                 country: details.organisation.region.country(),
-                first_day: day_number(details.window.start()).max(today_number),
-                last_day: day_number(details.window.end()),
+                region: details.organisation.region,
+                partner_countries: &details.partner_countries,
+                stay: Stay {
+                    first_day: day_number(details.window.start()).max(today_number),
+                    last_day: day_number(details.window.end()),
+                    min_days: details.duration.min_days(),
+                    max_days: details.duration.max_days(),
+                },
                 capacity,
+                field_codes: details.fields.iter().map(FieldCode::new).collect(),
                 organisation: {
                     let key = (
                         details.organisation.contact_email.as_str().to_lowercase(),
@@ -99,28 +159,35 @@ impl<'a> Pool<'a> {
     }
 
     /// The days the two windows share when the pair keeps every hard rule, else `None`.
-    /// The cheap tests on numbers go first: most pairs an offer looks at fail on dates.
     pub fn lawful_overlap(&self, offer: &Side, request: &Side) -> Option<u32> {
         let (o, r) = (offer.details, request.details);
-        let overlap =
-            offer.last_day.min(request.last_day) - offer.first_day.max(request.first_day) + 1;
-        let overlap = u32::try_from(overlap).ok()?;
-        let stay = o.duration.intersect(&r.duration)?;
-        let lawful = overlap >= stay.min_days()
-            && o.mobility_type == r.mobility_type
-            && offer.organisation != request.organisation
-            && o.organisation.region != r.organisation.region
-            && (!self.cross_border_only || offer.country != request.country)
+        let shares_type_field_and_language = o.mobility_type == r.mobility_type
             && o.fields
                 .iter()
                 .any(|a| r.fields.iter().any(|b| a.is_compatible_with(b)))
             && o.languages
                 .iter()
-                .any(|language| r.languages.contains(language))
-            && (o.partner_countries.is_empty() || o.partner_countries.contains(&request.country))
-            && (r.partner_countries.is_empty() || r.partner_countries.contains(&offer.country))
-            && !self.introduced_before.contains(&(offer.id, request.id));
-        lawful.then_some(overlap)
+                .any(|language| r.languages.contains(language));
+        if !shares_type_field_and_language {
+            return None;
+        }
+        let overlap = offer.stay.shared_days(request.stay)?;
+        self.lawful_apart_from_dates(offer, request)
+            .then_some(overlap)
+    }
+
+    /// The hard rules on who and where, for a pair already known to share its mobility
+    /// type, a compatible field of education and a language (the candidate index finds
+    /// only such pairs) and enough days ([`Stay::shared_days`]).
+    pub fn lawful_apart_from_dates(&self, offer: &Side, request: &Side) -> bool {
+        offer.organisation != request.organisation
+            && offer.region != request.region
+            && (!self.cross_border_only || offer.country != request.country)
+            && (offer.partner_countries.is_empty()
+                || offer.partner_countries.contains(&request.country))
+            && (request.partner_countries.is_empty()
+                || request.partner_countries.contains(&offer.country))
+            && !self.introduced_before.contains(&(offer.id, request.id))
     }
 }
 

@@ -192,8 +192,17 @@ pub(super) fn reasons(offer: &Side, request: &Side, overlap_days: u32) -> Vec<St
 }
 
 fn parts(offer: &Side, request: &Side, overlap_days: u32) -> Parts {
-    let (offer_field, request_field) = most_specific_shared_field(offer, request);
-    let shared_digits = offer_field.code().len().min(request_field.code().len());
+    let shared_digits = offer
+        .field_codes
+        .iter()
+        .flat_map(|a| {
+            request
+                .field_codes
+                .iter()
+                .filter_map(|b| a.shared_digits(*b))
+        })
+        .max()
+        .expect("a lawful pair shares a field of education");
     let field_specificity = match shared_digits {
         4 => 1.0,
         3 => 2.0 / 3.0,

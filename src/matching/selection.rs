@@ -1,10 +1,16 @@
 //! The exact selection: the set of candidate pairs with the largest total weighted score
-//! within the limits, as a minimum-cost flow. The source feeds each offer up to its
-//! limit, each candidate pair carries one unit at the cost of minus its weighted score,
-//! each request drains into the sink up to its limit, and a free source → sink bypass
-//! carries whatever would not pay, so the solver maximises score rather than the number
-//! of pairs. Each connected component of the candidate graph is solved on its own.
+//! within the limits. It is a maximum-weight b-matching between requests (each up to its
+//! room) and offers (each up to its room), solved by shortest augmenting paths in
+//! [`augmenting_paths`](super::augmenting_paths), whose searches stay within the part of
+//! the graph a request can reach, so connected components need no splitting.
+//!
+//! The same problem as a minimum-cost flow, for other solvers: the source feeds each
+//! offer up to its limit, each candidate pair carries one unit at the cost of minus its
+//! weighted score, each request drains into the sink up to its limit, and a free source
+//! → sink bypass carries whatever would not pay, so that the score is maximised rather
+//! than the number of pairs.
 
+use super::augmenting_paths::{WeightedPair, max_weight_b_matching};
 use super::candidates::Edge;
 use super::network_simplex::FlowNetwork;
 use super::rules::Pool;
@@ -34,135 +40,65 @@ pub(super) fn weighted_score(pool: &Pool, edge: &Edge, priority: f64) -> i64 {
 }
 
 pub(super) fn select(pool: &Pool, edges: &[Edge], priority: f64) -> Selection {
-    let mut chosen = Vec::new();
-    let mut objective = 0;
-    let mut builder = NetworkBuilder::new(pool);
-    for component in connected_components(pool, edges) {
-        let (network, first_pair_arc) = builder.build(edges, &component, priority);
-        let solution = network
-            .solve()
-            .expect("the bypass arc lets every supply reach the sink");
-        objective -= solution.total_cost;
-        let pair_flows = &solution.flow[first_pair_arc..first_pair_arc + component.len()];
-        chosen.extend(
-            component
-                .iter()
-                .zip(pair_flows)
-                .filter(|(_, flow)| **flow > 0)
-                .map(|(edge_index, _)| *edge_index),
+    let pairs = edges.iter().map(|edge| WeightedPair {
+        row: edge.request,
+        column: edge.offer,
+        weight: weighted_score(pool, edge, priority),
+    });
+    let request_room: Vec<u32> = pool.requests.iter().map(|side| side.capacity).collect();
+    let offer_room: Vec<u32> = pool.offers.iter().map(|side| side.capacity).collect();
+    let matching = max_weight_b_matching(&request_room, &offer_room, pairs);
+    Selection {
+        chosen: matching.chosen,
+        objective: matching.total_weight,
+    }
+}
+
+/// All candidates as one flow network whose minimum cost is minus the best objective,
+/// for checking the selection against other solvers. Offers and requests without a
+/// candidate are left out.
+pub(super) fn whole_network(pool: &Pool, edges: &[Edge], priority: f64) -> FlowNetwork {
+    const NONE: usize = usize::MAX;
+    let mut offer_node = vec![NONE; pool.offers.len()];
+    let mut request_node = vec![NONE; pool.requests.len()];
+    let mut node_count = FIRST_SIDE_NODE;
+    for edge in edges {
+        for node in [
+            &mut offer_node[edge.offer as usize],
+            &mut request_node[edge.request as usize],
+        ] {
+            if *node == NONE {
+                *node = node_count;
+                node_count += 1;
+            }
+        }
+    }
+    let mut network = FlowNetwork::new(node_count);
+    for edge in edges {
+        network.add_arc(
+            offer_node[edge.offer as usize],
+            request_node[edge.request as usize],
+            1,
+            -weighted_score(pool, edge, priority),
         );
     }
-    chosen.sort_unstable();
-    Selection { chosen, objective }
-}
-
-/// All candidates in one network (the same optimum as the components solved apart),
-/// for comparing the solver with others.
-pub(super) fn whole_network(pool: &Pool, edges: &[Edge], priority: f64) -> FlowNetwork {
-    let all: Vec<usize> = (0..edges.len()).collect();
-    NetworkBuilder::new(pool).build(edges, &all, priority).0
-}
-
-/// The candidate indices of each connected component, in candidate order; components
-/// in the order of their first candidate.
-fn connected_components(pool: &Pool, edges: &[Edge]) -> Vec<Vec<usize>> {
-    let offer_count = pool.offers.len();
-    let mut parent: Vec<usize> = (0..offer_count + pool.requests.len()).collect();
-    fn root(parent: &mut [usize], mut node: usize) -> usize {
-        while parent[node] != node {
-            parent[node] = parent[parent[node]];
-            node = parent[node];
-        }
-        node
-    }
-    for edge in edges {
-        let a = root(&mut parent, edge.offer as usize);
-        let b = root(&mut parent, offer_count + edge.request as usize);
-        if a != b {
-            parent[a.max(b)] = a.min(b);
+    let mut offered = 0;
+    for (side, &node) in pool.offers.iter().zip(&offer_node) {
+        if node != NONE {
+            network.add_arc(SOURCE, node, i64::from(side.capacity), 0);
+            offered += i64::from(side.capacity);
         }
     }
-    let mut component_of_root = vec![usize::MAX; parent.len()];
-    let mut components: Vec<Vec<usize>> = Vec::new();
-    for (index, edge) in edges.iter().enumerate() {
-        let component_root = root(&mut parent, edge.offer as usize);
-        if component_of_root[component_root] == usize::MAX {
-            component_of_root[component_root] = components.len();
-            components.push(Vec::new());
-        }
-        components[component_of_root[component_root]].push(index);
-    }
-    components
-}
-
-/// Builds one network per component, reusing its node-numbering tables.
-struct NetworkBuilder<'p, 'a> {
-    pool: &'p Pool<'a>,
-    offer_node: Vec<usize>,
-    request_node: Vec<usize>,
-}
-
-impl<'p, 'a> NetworkBuilder<'p, 'a> {
-    fn new(pool: &'p Pool<'a>) -> Self {
-        NetworkBuilder {
-            pool,
-            offer_node: vec![usize::MAX; pool.offers.len()],
-            request_node: vec![usize::MAX; pool.requests.len()],
+    let mut asked = 0;
+    for (side, &node) in pool.requests.iter().zip(&request_node) {
+        if node != NONE {
+            network.add_arc(node, SINK, i64::from(side.capacity), 0);
+            asked += i64::from(side.capacity);
         }
     }
-
-    /// The network of the given candidates, and the index of the arc of the first
-    /// candidate (the others follow in order).
-    fn build(&mut self, edges: &[Edge], chosen: &[usize], priority: f64) -> (FlowNetwork, usize) {
-        let mut offers = Vec::new();
-        let mut requests = Vec::new();
-        for &index in chosen {
-            let edge = &edges[index];
-            if self.offer_node[edge.offer as usize] == usize::MAX {
-                self.offer_node[edge.offer as usize] = 0;
-                offers.push(edge.offer as usize);
-            }
-            if self.request_node[edge.request as usize] == usize::MAX {
-                self.request_node[edge.request as usize] = 0;
-                requests.push(edge.request as usize);
-            }
-        }
-        for (position, &offer) in offers.iter().enumerate() {
-            self.offer_node[offer] = FIRST_SIDE_NODE + position;
-        }
-        for (position, &request) in requests.iter().enumerate() {
-            self.request_node[request] = FIRST_SIDE_NODE + offers.len() + position;
-        }
-        let mut network = FlowNetwork::new(FIRST_SIDE_NODE + offers.len() + requests.len());
-        let mut first_pair_arc = None;
-        for &index in chosen {
-            let edge = &edges[index];
-            let arc = network.add_arc(
-                self.offer_node[edge.offer as usize],
-                self.request_node[edge.request as usize],
-                1,
-                -weighted_score(self.pool, edge, priority),
-            );
-            first_pair_arc.get_or_insert(arc);
-        }
-        let mut offered = 0;
-        for &offer in &offers {
-            let capacity = i64::from(self.pool.offers[offer].capacity);
-            network.add_arc(SOURCE, self.offer_node[offer], capacity, 0);
-            offered += capacity;
-            self.offer_node[offer] = usize::MAX;
-        }
-        let mut asked = 0;
-        for &request in &requests {
-            let capacity = i64::from(self.pool.requests[request].capacity);
-            network.add_arc(self.request_node[request], SINK, capacity, 0);
-            asked += capacity;
-            self.request_node[request] = usize::MAX;
-        }
-        let flow = offered.min(asked);
-        network.add_arc(SOURCE, SINK, flow, 0);
-        network.set_supply(SOURCE, flow);
-        network.set_supply(SINK, -flow);
-        (network, first_pair_arc.unwrap_or(0))
-    }
+    let flow = offered.min(asked);
+    network.add_arc(SOURCE, SINK, flow, 0);
+    network.set_supply(SOURCE, flow);
+    network.set_supply(SINK, -flow);
+    network
 }
