@@ -83,6 +83,7 @@ macro_rules! language_templates {
             language_templates!(@one $language, "introduction.txt"),
             language_templates!(@one $language, "introduction_news.txt"),
             language_templates!(@one $language, "completion.txt"),
+            language_templates!(@one $language, "call.txt"),
         )*]
     };
     (@one $language:literal, $file:literal) => {

@@ -38,6 +38,8 @@ pub enum ReplyCommand {
     Withdraw,
     Accept,
     Decline,
+    /// No more calls for submissions or renewal requests to this address.
+    Unsubscribe,
 }
 
 /// Subjects that out-of-office and other automatic replies start with, in the
@@ -172,6 +174,9 @@ pub fn reply_command(new_text: &str) -> Option<ReplyCommand> {
     match first {
         "WITHDRAW" | "RETIRAR" | "RETIRER" | "ZURÜCKZIEHEN" => Some(ReplyCommand::Withdraw),
         _ if two == "DRA TILLBAKA" => Some(ReplyCommand::Withdraw),
+        "UNSUBSCRIBE" | "BAJA" | "AVREGISTRERA" | "DÉSABONNER" | "DESABONNER" | "ABMELDEN" => {
+            Some(ReplyCommand::Unsubscribe)
+        }
         "ACCEPT" | "YES" | "ACEPTO" | "SÍ" | "SI" | "ACCEPTERA" | "JA" | "ACCEPTE" | "OUI"
         | "AKZEPTIERE" => Some(ReplyCommand::Accept),
         "DECLINE" | "NO" | "RECHAZO" | "AVBÖJ" | "NEJ" | "REFUSE" | "NON" | "ABLEHNEN" | "NEIN" => {
@@ -307,6 +312,12 @@ mod tests {
             ("OUI", Some(ReplyCommand::Accept)),
             ("Nein.", Some(ReplyCommand::Decline)),
             ("AVBÖJ", Some(ReplyCommand::Decline)),
+            ("Unsubscribe", Some(ReplyCommand::Unsubscribe)),
+            ("BAJA, por favor", Some(ReplyCommand::Unsubscribe)),
+            ("Avregistrera", Some(ReplyCommand::Unsubscribe)),
+            ("Désabonner.", Some(ReplyCommand::Unsubscribe)),
+            ("desabonner", Some(ReplyCommand::Unsubscribe)),
+            ("Abmelden", Some(ReplyCommand::Unsubscribe)),
             ("Participants: 4", None),
             ("", None),
         ];

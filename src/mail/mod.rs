@@ -4,9 +4,11 @@
 //! savepoint per message (`ingest`), which
 //! queues our answers (`answers`, signed reply `token`s) in the outbox. Outbound,
 //! `outbound` delivers the outbox to a folder or an SMTP server. `synthetic` writes
-//! realistic submission emails for load tests.
+//! realistic submission emails for load tests. `calls` composes the emails of a call for
+//! submissions, with their unsubscribe headers.
 
 mod answers;
+pub mod calls;
 mod classify;
 mod decode;
 #[cfg(test)]

@@ -197,6 +197,29 @@ pub const PERSONAL_DATA: &[PersonalColumns] = &[
         ],
         dropped_with_a_mention: &[],
     },
+    // Outreach keeps addresses only as hashes, so an unsubscribe outlives an erasure.
+    PersonalColumns {
+        table: "outreach_addresses",
+        key: Some("id"),
+        columns: &[
+            ("address_sha256", NotPersonal),
+            ("unsubscribed_at", NotPersonal),
+            ("unsubscribed_via", NotPersonal),
+        ],
+        dropped_with_a_mention: &[],
+    },
+    PersonalColumns {
+        table: "calls",
+        key: Some("id"),
+        columns: &[("round_date", NotPersonal), ("started_at", NotPersonal)],
+        dropped_with_a_mention: &[],
+    },
+    PersonalColumns {
+        table: "call_recipients",
+        key: None,
+        columns: &[("language", NotPersonal), ("called_at", NotPersonal)],
+        dropped_with_a_mention: &[],
+    },
 ];
 
 /// Rows read or rewritten per query when a whole table is searched.
