@@ -145,6 +145,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Ask each open offer and request that is due ([outreach]) to renew or withdraw, and
+    /// expire the ones asked that nobody renewed.
+    Renew {
+        /// Run as if it were this time (RFC 3339), for tests.
+        #[arg(long, hide = true, value_name = "TIME")]
+        now: Option<DateTime<Utc>>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Deliver the outbox now.
     Send {
         #[arg(long)]
@@ -401,6 +410,21 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                     report.recipients,
                     report.already_called,
                     report.unsubscribed
+                );
+            }
+            Outcome::Success
+        }
+        Command::Renew { now, json } => {
+            let now = now.unwrap_or_else(Utc::now);
+            let today = now.with_timezone(&config.timezone).date_naive();
+            let rules = MailRules::from_config(config);
+            let report = outreach::renew(&store, &rules, &config.outreach, now, today).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "Asked {} listings to renew ({} more without an email: their contact unsubscribed); expired {}.",
+                    report.asked, report.asked_unsubscribed, report.expired
                 );
             }
             Outcome::Success

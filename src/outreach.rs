@@ -1,24 +1,33 @@
 //! Outreach as the shell runs it (issue "Outreach"): calls for submissions to every known
-//! contact and to the addresses of a list, and unsubscribes. An address is known here
+//! contact and to the addresses of a list, renewal of open listings (`renewal_due`, pure,
+//! decides; `renew` runs it), and unsubscribes. An address is known here
 //! only by the SHA-256 of its lower-case form (`privacy::address_sha256`), so an
 //! unsubscribe outlives `forget`, which keeps the same hash.
 //!
 //! A call announces the next matching round and is recorded under that round's date:
 //! running it again before that round writes only to recipients it has not reached yet.
-//! Unsubscribed addresses get no call; introductions and answers to their own mail still
-//! go out.
+//! Unsubscribed addresses get no call and no renewal request; introductions and answers
+//! to their own mail still go out.
+//!
+//! An open listing is asked to renew or withdraw when nothing changed in it for
+//! `renew_after_days`, or when its window ends within `renew_before_end_days` (once per
+//! window); any change after the request (a `RENEW` reply, changed fields) renews it;
+//! unrenewed, it expires `expire_listing_after_days` after the request and takes no more
+//! part in rounds. A listing whose contact unsubscribed is asked without an email and
+//! expires the same way.
 
 use std::collections::HashSet;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use cron::Schedule;
 use serde::Serialize;
 
-use crate::domain::EmailAddress;
+use crate::domain::{EmailAddress, Submission, SubmissionStatus};
 use crate::forms::FormLanguage;
-use crate::introductions::letter_language;
-use crate::mail::calls::{CallLetter, CallSettings, call_letter};
+use crate::introductions::{self, letter_language};
+use crate::mail::MailRules;
+use crate::mail::outreach::{CallLetter, CallSettings, RenewalLetter, call_letter, renewal_letter};
 use crate::mail::token::{self, TokenError, TokenSubject};
 use crate::privacy::{PSEUDONYM_DOMAIN, address_sha256};
 use crate::store::{OutreachAddressId, Store, StoreError, SubmissionFilter, Tx, UnsubscribeVia};
@@ -154,6 +163,159 @@ pub async fn run_call(
     Ok(report)
 }
 
+/// `[outreach]`: when open listings are asked to renew, and when they expire unrenewed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RenewalTiming {
+    pub renew_after_days: u32,
+    /// 0: a window about to end is no reason to ask.
+    pub renew_before_end_days: u32,
+    pub expire_listing_after_days: u32,
+}
+
+impl Default for RenewalTiming {
+    fn default() -> RenewalTiming {
+        RenewalTiming {
+            renew_after_days: 90,
+            renew_before_end_days: 14,
+            expire_listing_after_days: 30,
+        }
+    }
+}
+
+/// What an open listing needs now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RenewalDue {
+    /// Ask its contact to renew or withdraw it.
+    Ask,
+    /// It was asked and nothing changed since: it expires.
+    Expire,
+}
+
+/// What an open listing needs at `now` (`today` in the configured time zone): its last
+/// change, the last day of its window, and when it was last asked to renew. A change
+/// after the request renews it.
+pub fn renewal_due(
+    updated_at: DateTime<Utc>,
+    window_end: NaiveDate,
+    renewal_requested_at: Option<DateTime<Utc>>,
+    timing: &RenewalTiming,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Option<RenewalDue> {
+    let days = |count: u32| Duration::days(i64::from(count));
+    if let Some(asked) = renewal_requested_at.filter(|asked| *asked >= updated_at) {
+        return (now >= asked + days(timing.expire_listing_after_days))
+            .then_some(RenewalDue::Expire);
+    }
+    let stale = now >= updated_at + days(timing.renew_after_days);
+    let ending_from = window_end - days(timing.renew_before_end_days);
+    let ending = timing.renew_before_end_days > 0
+        && today >= ending_from
+        && !renewal_requested_at.is_some_and(|asked| asked.date_naive() >= ending_from);
+    (stale || ending).then_some(RenewalDue::Ask)
+}
+
+/// What `mobmatch renew` did: the line `--json` prints.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RenewReport {
+    /// Renewal requests emailed.
+    pub asked: usize,
+    /// Listings asked without an email, because their contact unsubscribed.
+    pub asked_unsubscribed: usize,
+    pub expired: usize,
+}
+
+/// The daily job of renewal: asks each open listing that is due to renew or withdraw, and
+/// expires the ones asked that nobody renewed (declining their introductions that still
+/// wait for answers, whose partners are told). One transaction per listing.
+pub async fn renew(
+    store: &Store,
+    rules: &MailRules,
+    timing: &RenewalTiming,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+) -> Result<RenewReport, StoreError> {
+    let open = store
+        .submissions(&SubmissionFilter {
+            status: Some(SubmissionStatus::Open),
+            ..SubmissionFilter::default()
+        })
+        .await?;
+    let requests: std::collections::HashMap<_, _> =
+        store.renewal_requests().await?.into_iter().collect();
+    let settings = rules.calls();
+    let mut report = RenewReport::default();
+    for submission in &open {
+        let due = renewal_due(
+            submission.updated_at,
+            submission.details.window.end(),
+            requests.get(&submission.id).copied(),
+            timing,
+            now,
+            today,
+        );
+        let Some(due) = due else { continue };
+        let mut transaction = store.begin().await?;
+        match due {
+            RenewalDue::Ask => {
+                if ask_to_renew(&mut transaction, &settings, submission, timing, now).await? {
+                    report.asked += 1;
+                } else {
+                    report.asked_unsubscribed += 1;
+                }
+            }
+            RenewalDue::Expire => {
+                transaction
+                    .set_submission_status(submission.id, SubmissionStatus::Expired, now)
+                    .await?;
+                introductions::decline_waiting_introductions(
+                    &mut transaction,
+                    &rules.letters(),
+                    submission.id,
+                    now,
+                )
+                .await?;
+                report.expired += 1;
+            }
+        }
+        transaction.commit().await?;
+    }
+    Ok(report)
+}
+
+/// Records the renewal request and emails it, unless the contact unsubscribed; true when
+/// an email was queued.
+async fn ask_to_renew(
+    transaction: &mut Tx<'_>,
+    settings: &CallSettings,
+    submission: &Submission,
+    timing: &RenewalTiming,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    transaction
+        .set_renewal_requested(submission.id, now)
+        .await?;
+    let contact = &submission.details.organisation.contact_email;
+    let address = transaction
+        .outreach_address(&address_sha256(contact))
+        .await?;
+    if address.unsubscribed_at.is_some() {
+        return Ok(false);
+    }
+    let expires_on =
+        (now + Duration::days(i64::from(timing.expire_listing_after_days))).date_naive();
+    let letter = RenewalLetter {
+        submission,
+        address_id: address.id,
+        language: letter_language(submission),
+        expires_on,
+    };
+    transaction
+        .enqueue_outbox(&renewal_letter(settings, &letter, now))
+        .await?;
+    Ok(true)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum UnsubscribeError {
     #[error(transparent)]
@@ -256,6 +418,72 @@ mod tests {
                 recipient("anna@gtg.example", FormLanguage::Sv),
                 recipient("mikel@tknika.example", FormLanguage::Es),
             ]
+        );
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_listing_is_asked_after_renew_after_days_without_a_change_and_expires_unrenewed() {
+        let timing = RenewalTiming::default();
+        let changed = at("2027-01-01T10:00:00Z");
+        let window_end = day("2027-12-31");
+        let due = |asked: Option<DateTime<Utc>>, now: &str| {
+            let now = at(now);
+            renewal_due(changed, window_end, asked, &timing, now, now.date_naive())
+        };
+        // 90 days are up on 1 April at 10:00.
+        assert_eq!(due(None, "2027-04-01T09:59:59Z"), None);
+        assert_eq!(due(None, "2027-04-01T10:00:00Z"), Some(RenewalDue::Ask));
+        let asked = Some(at("2027-04-01T10:00:00Z"));
+        assert_eq!(due(asked, "2027-05-01T09:59:59Z"), None);
+        assert_eq!(due(asked, "2027-05-01T10:00:00Z"), Some(RenewalDue::Expire));
+        // A change after the request (RENEW, or changed fields) renews the listing.
+        let renewed = at("2027-04-10T08:00:00Z");
+        let after_renewal = |now: &str| {
+            let now = at(now);
+            renewal_due(renewed, window_end, asked, &timing, now, now.date_naive())
+        };
+        assert_eq!(after_renewal("2027-05-01T10:00:00Z"), None);
+        assert_eq!(after_renewal("2027-07-09T08:00:00Z"), Some(RenewalDue::Ask));
+    }
+
+    #[test]
+    fn a_listing_whose_window_is_about_to_end_is_asked_once() {
+        let timing = RenewalTiming::default();
+        let changed = at("2027-05-20T10:00:00Z");
+        let window_end = day("2027-06-30");
+        let due = |updated: DateTime<Utc>, asked: Option<DateTime<Utc>>, today: &str| {
+            let now = at(&format!("{today}T12:00:00Z"));
+            renewal_due(updated, window_end, asked, &timing, now, day(today))
+        };
+        assert_eq!(due(changed, None, "2027-06-15"), None);
+        assert_eq!(due(changed, None, "2027-06-16"), Some(RenewalDue::Ask));
+        // Renewed without moving the window: not asked again for the same window.
+        let asked = Some(at("2027-06-16T12:00:00Z"));
+        let renewed = at("2027-06-17T09:00:00Z");
+        assert_eq!(due(renewed, asked, "2027-06-18"), None);
+        let no_window_reason = RenewalTiming {
+            renew_before_end_days: 0,
+            ..timing
+        };
+        let now = at("2027-06-29T12:00:00Z");
+        assert_eq!(
+            renewal_due(
+                changed,
+                window_end,
+                None,
+                &no_window_reason,
+                now,
+                day("2027-06-29")
+            ),
+            None
         );
     }
 

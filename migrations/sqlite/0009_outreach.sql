@@ -27,3 +27,7 @@ CREATE TABLE call_recipients (
     called_at TEXT NOT NULL,
     PRIMARY KEY (call_id, address_id)
 ) STRICT;
+
+-- When an open listing was last asked to renew or withdraw (`mobmatch renew`); a change
+-- to the listing after it (updated_at) renews it.
+ALTER TABLE submissions ADD COLUMN renewal_requested_at TEXT;

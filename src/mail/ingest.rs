@@ -11,10 +11,10 @@ use sha2::{Digest, Sha256};
 use super::answers::{
     Answer, PrivacyNotice, mobility_summary, submission_summary, submission_values, written_values,
 };
-use super::calls::CallSettings;
 use super::classify::{Classification, ReplyCommand, classify, ignore_reason, reply_command};
 use super::decode::{DecodedMessage, decode};
 use super::letters::LetterSettings;
+use super::outreach::CallSettings;
 use super::token::{self, TokenSubject};
 use crate::config::Config;
 use crate::domain::{EmailAddress, IntroductionId, Role, Source, SubmissionId, SubmissionStatus};
@@ -95,6 +95,8 @@ pub enum Kind {
     MobilityReport,
     /// No more calls for submissions to the address.
     Unsubscribe,
+    /// An open listing kept open (`RENEW`).
+    Renewal,
 }
 
 impl Outcome {
@@ -119,6 +121,7 @@ impl Kind {
             Kind::IntroductionAnswer => "introduction_answer",
             Kind::MobilityReport => "mobility_report",
             Kind::Unsubscribe => "unsubscribe",
+            Kind::Renewal => "renewal",
         }
     }
 }
@@ -526,6 +529,23 @@ async fn reply_to_submission(
             letters,
         });
     }
+    if reply_command(&reply.new_text) == Some(ReplyCommand::Renew)
+        && submission.status == SubmissionStatus::Open
+    {
+        // Setting the status again marks the listing as changed now, which renews it.
+        transaction
+            .set_submission_status(id, SubmissionStatus::Open, now)
+            .await?;
+        return Ok(Handled {
+            kind: Some(Kind::Renewal),
+            ..confirmed(
+                Kind::SubmissionUpdate,
+                id,
+                submission_summary(&submission.details),
+                language,
+            )
+        });
+    }
     if closed {
         let error = InboundError {
             field: "status".to_owned(),
@@ -614,7 +634,9 @@ async fn reply_to_introduction(
     let answer = match reply_command(&reply.new_text) {
         Some(ReplyCommand::Accept) => Some(crate::domain::Answer::Accept),
         Some(ReplyCommand::Decline) => Some(crate::domain::Answer::Decline),
-        Some(ReplyCommand::Withdraw | ReplyCommand::Unsubscribe) | None => None,
+        Some(ReplyCommand::Withdraw | ReplyCommand::Unsubscribe | ReplyCommand::Renew) | None => {
+            None
+        }
     };
     if let Some(answer) = answer {
         let report = introductions::answer_introduction(

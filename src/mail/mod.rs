@@ -4,11 +4,10 @@
 //! savepoint per message (`ingest`), which
 //! queues our answers (`answers`, signed reply `token`s) in the outbox. Outbound,
 //! `outbound` delivers the outbox to a folder or an SMTP server. `synthetic` writes
-//! realistic submission emails for load tests. `calls` composes the emails of a call for
-//! submissions, with their unsubscribe headers.
+//! realistic submission emails for load tests. `outreach` composes the emails of calls for
+//! submissions and renewal requests, with their unsubscribe headers.
 
 mod answers;
-pub mod calls;
 mod classify;
 mod decode;
 #[cfg(test)]
@@ -17,6 +16,7 @@ mod imap;
 mod ingest;
 pub mod letters;
 mod outbound;
+pub mod outreach;
 mod sources;
 mod synthetic;
 mod tls;

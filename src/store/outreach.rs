@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::records::{CallId, OutreachAddressId};
 use super::writes::{Transaction, Tx};
 use super::{Pool, Store, StoreError};
+use crate::domain::{SubmissionId, SubmissionStatus};
 
 /// How an address unsubscribed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +38,23 @@ pub struct OutreachAddress {
 }
 
 impl Store {
+    /// The open submissions that were asked to renew, with when they were last asked.
+    pub async fn renewal_requests(&self) -> Result<Vec<(SubmissionId, DateTime<Utc>)>, StoreError> {
+        let rows: Vec<(i64, DateTime<Utc>)> = on_backend!(Pool, &self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT id, renewal_requested_at FROM submissions \
+                 WHERE status = $1 AND renewal_requested_at IS NOT NULL ORDER BY id",
+            )
+            .bind(SubmissionStatus::Open.value())
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, asked)| (SubmissionId::new(id), asked))
+            .collect())
+    }
+
     /// When the address with this hash unsubscribed, if it did.
     pub async fn unsubscribed_at(
         &self,
@@ -56,6 +74,29 @@ impl Store {
 }
 
 impl Tx<'_> {
+    /// Records that the submission was asked to renew at `now`; its `updated_at` stays, so
+    /// that a later change shows it was renewed.
+    pub async fn set_renewal_requested(
+        &mut self,
+        id: SubmissionId,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let changed = on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query("UPDATE submissions SET renewal_requested_at = $2 WHERE id = $1")
+                .bind(id.get())
+                .bind(now)
+                .execute(&mut **transaction)
+                .await?
+                .rows_affected()
+        });
+        if changed == 0 {
+            return Err(StoreError::NotFound {
+                what: format!("submission {id}"),
+            });
+        }
+        Ok(())
+    }
+
     /// The row of the address with this hash, made when it is missing.
     pub async fn outreach_address(
         &mut self,

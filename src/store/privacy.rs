@@ -90,6 +90,7 @@ pub const PERSONAL_DATA: &[PersonalColumns] = &[
             ("source", NotPersonal),
             ("created_at", NotPersonal),
             ("updated_at", NotPersonal),
+            ("renewal_requested_at", NotPersonal),
         ],
         dropped_with_a_mention: &[],
     },

@@ -2,29 +2,33 @@
 //! folder and to the SMTP server `scripts/test` starts on loopback (each gets exactly one
 //! email in its language, with the unsubscribe headers; a second run sends nothing), and
 //! unsubscribing by reply in five languages, by the `mailto:` of `List-Unsubscribe`, and
-//! by the token the web server's one-click link carries.
+//! by the token the web server's one-click link carries; renewal requests and expiry at
+//! a clock the test sets, `RENEW` replies in five languages, and an expired listing left
+//! out of the next round.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use mobmatch::config::OutboundTransport;
-use mobmatch::domain::{EmailAddress, Language, SubmissionDetails, SubmissionStatus};
+use mobmatch::domain::{EmailAddress, Language, SubmissionDetails, SubmissionId, SubmissionStatus};
 use mobmatch::forms::FormLanguage;
 use mobmatch::import::read_call_recipients;
-use mobmatch::mail::calls::CallSettings;
+use mobmatch::mail::outreach::CallSettings;
 use mobmatch::mail::token::{self, TokenSubject};
 use mobmatch::mail::{Kind, MailRules, Outcome, Transport, deliver_outbox, ingest_message};
+use mobmatch::matching::MatchingSettings;
 use mobmatch::outreach::{
-    CallMode, CallReport, Recipient, UnsubscribeError, Unsubscribed, known_contacts, run_call,
-    unsubscribe, unsubscribe_address,
+    CallMode, CallReport, Recipient, RenewReport, RenewalTiming, UnsubscribeError, Unsubscribed,
+    known_contacts, renew, run_call, unsubscribe, unsubscribe_address,
 };
 use mobmatch::personal_data::{Mode, forget};
 use mobmatch::privacy::address_sha256;
+use mobmatch::round::{RoundMode, run_round};
 use mobmatch::store::{OutboxStatus, Store, UnsubscribeVia};
 
 use crate::mail::servers::smtp_transport;
-use crate::store::{basque_offer, insert_submission, organisation};
+use crate::store::{basque_offer, insert_submission, organisation, swedish_request};
 
 const SECRET: &str = "outreach secret";
 const LANGUAGES: [(&str, &str); 5] = [
@@ -462,5 +466,176 @@ on_both_backends!(
         .await
         .unwrap();
         assert_eq!((next.queued, next.unsubscribed), (0, 1));
+    }
+);
+
+/// `mobmatch renew` at this time (the day in UTC).
+async fn renew_at(store: &Store, now: &str) -> RenewReport {
+    let now: DateTime<Utc> = now.parse().unwrap();
+    renew(
+        store,
+        &rules(),
+        &RenewalTiming::default(),
+        now,
+        now.date_naive(),
+    )
+    .await
+    .unwrap()
+}
+
+fn counts(report: &RenewReport) -> (usize, usize, usize) {
+    (report.asked, report.asked_unsubscribed, report.expired)
+}
+
+async fn candidates_on(store: &Store, day: &str) -> usize {
+    let now: DateTime<Utc> = format!("{day}T08:00:00Z").parse().unwrap();
+    run_round(
+        store,
+        &MatchingSettings::default(),
+        &crate::introductions::settings(),
+        now,
+        now.date_naive(),
+        RoundMode::DryRun,
+    )
+    .await
+    .unwrap()
+    .plan
+    .candidates
+    .len()
+}
+
+async fn status_of(store: &Store, id: SubmissionId) -> SubmissionStatus {
+    store.submission(id).await.unwrap().status
+}
+
+// The listings are stored on 1 January 2027 at 10:00; renew_after_days is 90 and
+// expire_listing_after_days 30.
+on_both_backends!(
+    an_unrenewed_listing_is_asked_once_then_expires_and_is_no_candidate,
+    |database| {
+        let store = database.connect().await;
+        let offer = insert_submission(&store, &basque_offer(), SubmissionStatus::Open).await;
+        let request = insert_submission(&store, &swedish_request(), SubmissionStatus::Open).await;
+        unsubscribe_by_reply(&store, "anna@gtg.example").await;
+
+        assert_eq!(
+            counts(&renew_at(&store, "2027-04-01T09:59:59Z").await),
+            (0, 0, 0)
+        );
+        // The request's contact unsubscribed: it is asked without an email.
+        assert_eq!(
+            counts(&renew_at(&store, "2027-04-01T10:00:00Z").await),
+            (1, 1, 0)
+        );
+        assert_eq!(
+            counts(&renew_at(&store, "2027-04-02T10:00:00Z").await),
+            (0, 0, 0)
+        );
+        let queued = store.outbox(None).await.unwrap();
+        assert_eq!(queued.len(), 1);
+        let letter = &queued[0].message;
+        assert_eq!(letter.recipients[0].as_str(), "mobility@tknika.example");
+        let reply_token = token::sign(TokenSubject::Submission(offer), SECRET);
+        assert!(
+            letter
+                .subject
+                .ends_with(&format!("[mobmatch {reply_token}]")),
+            "{}",
+            letter.subject
+        );
+        assert!(
+            letter.body_text.contains("2027-05-01"),
+            "the expiry day: {}",
+            letter.body_text
+        );
+        let names: Vec<&str> = letter
+            .headers
+            .iter()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        for name in [
+            "Auto-Submitted",
+            "List-Unsubscribe",
+            "List-Unsubscribe-Post",
+            "Reply-To",
+        ] {
+            assert!(names.contains(&name), "{name}");
+        }
+        assert_eq!(candidates_on(&store, "2027-04-10").await, 1);
+
+        assert_eq!(
+            counts(&renew_at(&store, "2027-05-01T09:59:59Z").await),
+            (0, 0, 0)
+        );
+        assert_eq!(
+            counts(&renew_at(&store, "2027-05-01T10:00:00Z").await),
+            (0, 0, 2)
+        );
+        assert_eq!(status_of(&store, offer).await, SubmissionStatus::Expired);
+        assert_eq!(status_of(&store, request).await, SubmissionStatus::Expired);
+        assert_eq!(candidates_on(&store, "2027-04-10").await, 0);
+        assert_eq!(
+            counts(&renew_at(&store, "2027-06-01T10:00:00Z").await),
+            (0, 0, 0)
+        );
+    }
+);
+
+on_both_backends!(
+    a_renew_reply_in_each_language_keeps_a_listing_open,
+    |database| {
+        let store = database.connect().await;
+        let words = ["RENEW", "Renovar", "FÖRNYA", "renouveler", "Erneuern"];
+        let mut listings = Vec::new();
+        for index in 0..=words.len() {
+            let details = SubmissionDetails {
+                organisation: organisation(
+                    &format!("School {index}"),
+                    &format!("contact{index}@school.example"),
+                    "ES21",
+                ),
+                ..basque_offer()
+            };
+            listings.push(insert_submission(&store, &details, SubmissionStatus::Open).await);
+        }
+        assert_eq!(
+            counts(&renew_at(&store, "2027-04-01T10:00:00Z").await),
+            (6, 0, 0)
+        );
+        let replied_at: DateTime<Utc> = "2027-04-03T10:00:00Z".parse().unwrap();
+        for (index, word) in words.iter().enumerate() {
+            let reply_token = token::sign(TokenSubject::Submission(listings[index]), SECRET);
+            let raw = raw_message(
+                &format!("contact{index}@school.example"),
+                "matchmaking@example.org",
+                &format!("Re: Still current? [mobmatch {reply_token}]"),
+                &format!("{word}\r\n\r\n> Is it still current?"),
+                &format!("renew{index}@school.example"),
+            );
+            let report = ingest_message(&store, &rules(), "test", &raw, replied_at)
+                .await
+                .unwrap();
+            assert_eq!(report.outcome, Outcome::Accepted, "{word}: {report:?}");
+            assert_eq!(report.kind, Some(Kind::Renewal), "{word}");
+            assert!(report.answered, "{word}");
+        }
+        // Only the listing nobody renewed expires.
+        assert_eq!(
+            counts(&renew_at(&store, "2027-05-01T10:00:00Z").await),
+            (0, 0, 1)
+        );
+        for (index, listing) in listings.iter().enumerate() {
+            let expected = if index < words.len() {
+                SubmissionStatus::Open
+            } else {
+                SubmissionStatus::Expired
+            };
+            assert_eq!(status_of(&store, *listing).await, expected, "{index}");
+        }
+        // A renewed listing is asked again after another renew_after_days without a change.
+        assert_eq!(
+            counts(&renew_at(&store, "2027-07-02T10:00:00Z").await),
+            (5, 0, 0)
+        );
     }
 );
