@@ -404,13 +404,19 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                     "Queued"
                 };
                 println!(
-                    "{verb} {} calls for the round of {} ({} recipients; {} reached before, {} unsubscribed).",
+                    "{verb} {} calls for the round of {} ({} recipients; {} reached before, {} unsubscribed, {} undeliverable).",
                     report.queued,
                     report.round_date,
                     report.recipients,
                     report.already_called,
-                    report.unsubscribed
+                    report.unsubscribed,
+                    report.undeliverable.len()
                 );
+                for address in &report.undeliverable {
+                    println!(
+                        "Skipped {address}: undeliverable after repeated hard bounces; correct or remove it."
+                    );
+                }
             }
             Outcome::Success
         }
@@ -423,8 +429,8 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
                 println!(
-                    "Asked {} listings to renew ({} more without an email: their contact unsubscribed); expired {}.",
-                    report.asked, report.asked_unsubscribed, report.expired
+                    "Asked {} listings to renew ({} more without an email: their contact unsubscribed or is undeliverable); expired {}.",
+                    report.asked, report.asked_without_email, report.expired
                 );
             }
             Outcome::Success

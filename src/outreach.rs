@@ -13,8 +13,13 @@
 //! `renew_after_days`, or when its window ends within `renew_before_end_days` (once per
 //! window); any change after the request (a `RENEW` reply, changed fields) renews it;
 //! unrenewed, it expires `expire_listing_after_days` after the request and takes no more
-//! part in rounds. A listing whose contact unsubscribed is asked without an email and
-//! expires the same way.
+//! part in rounds. A listing whose contact unsubscribed (or is undeliverable) is asked
+//! without an email and expires the same way.
+//!
+//! Bounces: each recipient that a delivery status notification reports as failed counts
+//! as a hard bounce (5.x.x) or a soft one (4.x.x, delayed); after
+//! [`HARD_BOUNCES_UNDELIVERABLE`] hard bounces an address is undeliverable, and gets no
+//! more calls or renewal requests.
 
 use std::collections::HashSet;
 
@@ -27,10 +32,35 @@ use crate::domain::{EmailAddress, Submission, SubmissionStatus};
 use crate::forms::FormLanguage;
 use crate::introductions::{self, letter_language};
 use crate::mail::MailRules;
+use crate::mail::bounces::{Bounce, BounceKind};
 use crate::mail::outreach::{CallLetter, CallSettings, RenewalLetter, call_letter, renewal_letter};
 use crate::mail::token::{self, TokenError, TokenSubject};
 use crate::privacy::{PSEUDONYM_DOMAIN, address_sha256};
 use crate::store::{OutreachAddressId, Store, StoreError, SubmissionFilter, Tx, UnsubscribeVia};
+
+/// Hard bounces after which an address is undeliverable: one may be a server's passing
+/// mistake, three in a row are not.
+pub const HARD_BOUNCES_UNDELIVERABLE: u32 = 3;
+
+/// Counts the bounces that a delivery status notification reports, inside the caller's
+/// transaction (the one that records the notification, once).
+pub async fn record_bounces(
+    transaction: &mut Tx<'_>,
+    bounces: &[Bounce],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for bounce in bounces {
+        transaction
+            .record_bounce(
+                &address_sha256(&bounce.address),
+                bounce.kind == BounceKind::Hard,
+                HARD_BOUNCES_UNDELIVERABLE,
+                now,
+            )
+            .await?;
+    }
+    Ok(())
+}
 
 /// Someone a call writes to.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +90,9 @@ pub struct CallReport {
     /// Recipients this call had reached before.
     pub already_called: usize,
     pub unsubscribed: usize,
+    /// The recipients skipped because repeated hard bounces made them undeliverable, for
+    /// the secretariat to correct.
+    pub undeliverable: Vec<EmailAddress>,
     pub dry_run: bool,
 }
 
@@ -124,6 +157,7 @@ pub async fn run_call(
         queued: 0,
         already_called: 0,
         unsubscribed: 0,
+        undeliverable: Vec::new(),
         dry_run: mode == CallMode::DryRun,
     };
     let mut transaction = store.begin().await?;
@@ -134,6 +168,10 @@ pub async fn run_call(
             .await?;
         if address.unsubscribed_at.is_some() {
             report.unsubscribed += 1;
+            continue;
+        }
+        if address.undeliverable_at.is_some() {
+            report.undeliverable.push(recipient.address.clone());
             continue;
         }
         let language = recipient.language;
@@ -220,8 +258,9 @@ pub fn renewal_due(
 pub struct RenewReport {
     /// Renewal requests emailed.
     pub asked: usize,
-    /// Listings asked without an email, because their contact unsubscribed.
-    pub asked_unsubscribed: usize,
+    /// Listings asked without an email, because their contact unsubscribed or is
+    /// undeliverable.
+    pub asked_without_email: usize,
     pub expired: usize,
 }
 
@@ -261,7 +300,7 @@ pub async fn renew(
                 if ask_to_renew(&mut transaction, &settings, submission, timing, now).await? {
                     report.asked += 1;
                 } else {
-                    report.asked_unsubscribed += 1;
+                    report.asked_without_email += 1;
                 }
             }
             RenewalDue::Expire => {
@@ -283,8 +322,8 @@ pub async fn renew(
     Ok(report)
 }
 
-/// Records the renewal request and emails it, unless the contact unsubscribed; true when
-/// an email was queued.
+/// Records the renewal request and emails it, unless the contact unsubscribed or is
+/// undeliverable; true when an email was queued.
 async fn ask_to_renew(
     transaction: &mut Tx<'_>,
     settings: &CallSettings,
@@ -299,7 +338,7 @@ async fn ask_to_renew(
     let address = transaction
         .outreach_address(&address_sha256(contact))
         .await?;
-    if address.unsubscribed_at.is_some() {
+    if address.unsubscribed_at.is_some() || address.undeliverable_at.is_some() {
         return Ok(false);
     }
     let expires_on =

@@ -9,7 +9,12 @@ CREATE TABLE outreach_addresses (
     unsubscribed_at TEXT,
     -- How: 'reply' (an UNSUBSCRIBE reply), 'mailto' (the List-Unsubscribe address) or
     -- 'link' (the one-click link of the web server).
-    unsubscribed_via TEXT CHECK (unsubscribed_via IN ('reply', 'mailto', 'link'))
+    unsubscribed_via TEXT CHECK (unsubscribed_via IN ('reply', 'mailto', 'link')),
+    -- Failed deliveries that delivery status notifications reported: for good (hard) or
+    -- for now (soft). After repeated hard bounces the address is undeliverable.
+    hard_bounces INTEGER NOT NULL DEFAULT 0 CHECK (hard_bounces >= 0),
+    soft_bounces INTEGER NOT NULL DEFAULT 0 CHECK (soft_bounces >= 0),
+    undeliverable_at TEXT
 ) STRICT;
 
 -- A call for submissions announces one matching round: running `mobmatch call` again

@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256};
 use super::answers::{
     Answer, PrivacyNotice, mobility_summary, submission_summary, submission_values, written_values,
 };
+use super::bounces::bounces;
 use super::classify::{Classification, ReplyCommand, classify, ignore_reason, reply_command};
 use super::decode::{DecodedMessage, decode};
 use super::letters::LetterSettings;
@@ -258,7 +259,14 @@ async fn write_message(
             outcome: Outcome::Ignored.value().to_owned(),
             ..record.clone()
         };
-        transaction.insert_inbound_message(&ignored).await?;
+        let recorded = transaction
+            .insert_inbound_message(&ignored)
+            .await?
+            .is_some();
+        // Counted only the first time the report arrives.
+        if recorded && let Some(delivery_status) = &decoded.delivery_status {
+            outreach::record_bounces(transaction, &bounces(delivery_status), now).await?;
+        }
         return Ok(Written::Kept(report));
     }
     if transaction

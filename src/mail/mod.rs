@@ -8,6 +8,7 @@
 //! submissions and renewal requests, with their unsubscribe headers.
 
 mod answers;
+pub mod bounces;
 mod classify;
 mod decode;
 #[cfg(test)]

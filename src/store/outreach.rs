@@ -35,9 +35,28 @@ impl UnsubscribeVia {
 pub struct OutreachAddress {
     pub id: OutreachAddressId,
     pub unsubscribed_at: Option<DateTime<Utc>>,
+    /// When repeated hard bounces made the address undeliverable.
+    pub undeliverable_at: Option<DateTime<Utc>>,
 }
 
 impl Store {
+    /// When the address with this hash became undeliverable, if it did.
+    pub async fn undeliverable_at(
+        &self,
+        address_sha256: &str,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let undeliverable_at: Option<Option<DateTime<Utc>>> =
+            on_backend!(Pool, &self.pool, |pool| {
+                sqlx::query_scalar(
+                    "SELECT undeliverable_at FROM outreach_addresses WHERE address_sha256 = $1",
+                )
+                .bind(address_sha256)
+                .fetch_optional(pool)
+                .await?
+            });
+        Ok(undeliverable_at.flatten())
+    }
+
     /// The open submissions that were asked to renew, with when they were last asked.
     pub async fn renewal_requests(&self) -> Result<Vec<(SubmissionId, DateTime<Utc>)>, StoreError> {
         let rows: Vec<(i64, DateTime<Utc>)> = on_backend!(Pool, &self.pool, |pool| {
@@ -102,7 +121,7 @@ impl Tx<'_> {
         &mut self,
         address_sha256: &str,
     ) -> Result<OutreachAddress, StoreError> {
-        let row: (i64, Option<DateTime<Utc>>) =
+        let row: (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>) =
             on_backend!(Transaction, &mut self.transaction, |transaction| {
                 sqlx::query(
                     "INSERT INTO outreach_addresses (address_sha256) VALUES ($1) \
@@ -112,7 +131,8 @@ impl Tx<'_> {
                 .execute(&mut **transaction)
                 .await?;
                 sqlx::query_as(
-                    "SELECT id, unsubscribed_at FROM outreach_addresses WHERE address_sha256 = $1",
+                    "SELECT id, unsubscribed_at, undeliverable_at FROM outreach_addresses \
+                     WHERE address_sha256 = $1",
                 )
                 .bind(address_sha256)
                 .fetch_one(&mut **transaction)
@@ -121,6 +141,7 @@ impl Tx<'_> {
         Ok(OutreachAddress {
             id: OutreachAddressId::new(row.0),
             unsubscribed_at: row.1,
+            undeliverable_at: row.2,
         })
     }
 
@@ -159,6 +180,42 @@ impl Tx<'_> {
                 Ok(changed > 0)
             }
         }
+    }
+
+    /// Counts one bounce of the address with this hash, hard or soft; the address becomes
+    /// undeliverable at `now` when its hard bounces reach `undeliverable_after`.
+    pub async fn record_bounce(
+        &mut self,
+        address_sha256: &str,
+        hard: bool,
+        undeliverable_after: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (hard, soft): (i64, i64) = if hard { (1, 0) } else { (0, 1) };
+        on_backend!(Transaction, &mut self.transaction, |transaction| {
+            sqlx::query(
+                "INSERT INTO outreach_addresses (address_sha256) VALUES ($1) \
+                 ON CONFLICT (address_sha256) DO NOTHING",
+            )
+            .bind(address_sha256)
+            .execute(&mut **transaction)
+            .await?;
+            sqlx::query(
+                "UPDATE outreach_addresses SET hard_bounces = hard_bounces + $2, \
+                 soft_bounces = soft_bounces + $3, \
+                 undeliverable_at = CASE WHEN undeliverable_at IS NULL \
+                 AND hard_bounces + $2 >= $4 THEN $5 ELSE undeliverable_at END \
+                 WHERE address_sha256 = $1",
+            )
+            .bind(address_sha256)
+            .bind(hard)
+            .bind(soft)
+            .bind(i64::from(undeliverable_after))
+            .bind(now)
+            .execute(&mut **transaction)
+            .await?;
+        });
+        Ok(())
     }
 
     /// The call for submissions that announces the round of `round_date`, made when it is

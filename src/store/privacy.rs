@@ -206,6 +206,7 @@ pub const PERSONAL_DATA: &[PersonalColumns] = &[
             ("address_sha256", NotPersonal),
             ("unsubscribed_at", NotPersonal),
             ("unsubscribed_via", NotPersonal),
+            ("undeliverable_at", NotPersonal),
         ],
         dropped_with_a_mention: &[],
     },

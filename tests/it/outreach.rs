@@ -484,7 +484,7 @@ async fn renew_at(store: &Store, now: &str) -> RenewReport {
 }
 
 fn counts(report: &RenewReport) -> (usize, usize, usize) {
-    (report.asked, report.asked_unsubscribed, report.expired)
+    (report.asked, report.asked_without_email, report.expired)
 }
 
 async fn candidates_on(store: &Store, day: &str) -> usize {
@@ -637,5 +637,73 @@ on_both_backends!(
             counts(&renew_at(&store, "2027-07-02T10:00:00Z").await),
             (5, 0, 0)
         );
+    }
+);
+
+fn delivery_status_notification(recipient: &str, status: &str, id: &str) -> Vec<u8> {
+    format!(
+        "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.school.example>\r\n\
+         To: matchmaking@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+         Date: Mon, 1 Feb 2027 10:00:00 +0000\r\nMessage-ID: <{id}>\r\nMIME-Version: 1.0\r\n\
+         Return-Path: <>\r\n\
+         Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n\
+         --b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\
+         --b1\r\nContent-Type: message/delivery-status\r\n\r\n\
+         Reporting-MTA: dns; mx.school.example\r\n\r\n\
+         Final-Recipient: rfc822; {recipient}\r\nAction: failed\r\nStatus: {status}\r\n\
+         --b1--\r\n"
+    )
+    .into_bytes()
+}
+
+async fn is_undeliverable(store: &Store, address: &str) -> bool {
+    store
+        .undeliverable_at(&address_sha256(&EmailAddress::parse(address).unwrap()))
+        .await
+        .unwrap()
+        .is_some()
+}
+
+on_both_backends!(
+    repeated_hard_bounces_make_an_address_undeliverable_and_calls_skip_it,
+    |database| {
+        let store = database.connect().await;
+        let gone = "gone@school.example";
+        let notifications = [
+            ("5.1.1", "dsn1@mx.school.example"),
+            // The same notification fetched twice counts once.
+            ("5.1.1", "dsn1@mx.school.example"),
+            // A soft bounce only counts.
+            ("4.2.2", "dsn2@mx.school.example"),
+            ("5.1.1", "dsn3@mx.school.example"),
+        ];
+        for (status, id) in notifications {
+            let raw = delivery_status_notification(gone, status, id);
+            let report = ingest_message(&store, &rules(), "test", &raw, now())
+                .await
+                .unwrap();
+            assert!(
+                matches!(report.outcome, Outcome::Ignored | Outcome::Duplicate),
+                "{report:?}"
+            );
+            assert!(!report.answered);
+        }
+        assert!(!is_undeliverable(&store, gone).await);
+        let third = delivery_status_notification(gone, "5.0.0", "dsn4@mx.school.example");
+        ingest_message(&store, &rules(), "test", &third, now())
+            .await
+            .unwrap();
+        assert!(is_undeliverable(&store, gone).await);
+        assert!(
+            store.outbox(None).await.unwrap().is_empty(),
+            "bounces are never answered"
+        );
+
+        let recipients =
+            read_call_recipients(format!("email\n{gone}\nhere@school.example\n").as_bytes())
+                .unwrap();
+        let report = call(&store, &recipients, CallMode::Send).await;
+        assert_eq!(report.queued, 1);
+        assert_eq!(report.undeliverable, [EmailAddress::parse(gone).unwrap()]);
     }
 );
