@@ -707,3 +707,50 @@ on_both_backends!(
         assert_eq!(report.undeliverable, [EmailAddress::parse(gone).unwrap()]);
     }
 );
+
+on_both_backends!(
+    the_call_and_renew_commands_work_through_the_binary,
+    |database| {
+        let workspace = crate::cli::Workspace::new();
+        std::fs::write(
+        workspace.path("bad.csv"),
+        "email,name,organisation,language\nanna@gtg.example,Anna,GTG,sv\nnot-an-address,X,Y,de\n",
+    )
+    .unwrap();
+        let url = database.url();
+        let output = workspace.run(&["--database-url", url, "call", "--to", "bad.csv"]);
+        assert_eq!(output.status.code(), Some(1));
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert!(message.contains("bad.csv"), "{message}");
+        assert!(
+            message.contains("line 3: email: \"not-an-address\""),
+            "{message}"
+        );
+        assert!(message.contains("nothing was sent"), "{message}");
+
+        std::fs::write(
+            workspace.path("list.csv"),
+            "email;name;organisation;language\r\nanna@gtg.example;Anna;GTG;sv\r\n",
+        )
+        .unwrap();
+        let now = &format!("--now={}", now().to_rfc3339());
+        let dry = workspace.json_lines(&database, &["call", "--to", "list.csv", "--dry-run", now]);
+        assert_eq!(dry[0]["queued"], 1);
+        assert_eq!(dry[0]["dry_run"], true);
+        // The default rounds run on Mondays at 08:00 in Brussels: Monday 1 February 2027 at
+        // 10:00 there is past that round.
+        assert_eq!(dry[0]["round_date"], "2027-02-08");
+        let sent = workspace.json_lines(&database, &["call", "--to", "list.csv", now]);
+        assert_eq!(sent[0]["queued"], 1);
+        let again = workspace.json_lines(&database, &["call", "--to", "list.csv", now]);
+        assert_eq!(
+            (
+                again[0]["queued"].clone(),
+                again[0]["already_called"].clone()
+            ),
+            (0.into(), 1.into())
+        );
+        let renewed = workspace.json_lines(&database, &["renew", now]);
+        assert_eq!(renewed[0]["asked"], 0);
+    }
+);
