@@ -249,7 +249,7 @@ pub fn renewal_due(
     let ending_from = window_end - days(timing.renew_before_end_days);
     let ending = timing.renew_before_end_days > 0
         && today >= ending_from
-        && !renewal_requested_at.is_some_and(|asked| asked.date_naive() >= ending_from);
+        && renewal_requested_at.is_none_or(|asked| asked.date_naive() < ending_from);
     (stale || ending).then_some(RenewalDue::Ask)
 }
 
