@@ -5,6 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
@@ -17,6 +18,7 @@ use crate::domain::{
 use crate::import::{self, ImportReport};
 use crate::introductions::{IntroductionSettings, remind};
 use crate::mail::{self, IngestReport, MailRules, Transport};
+use crate::outreach::{self, CallMode};
 use crate::personal_data::{self, ForgetReport, Mode};
 use crate::privacy::PurgeReport;
 use crate::report::{
@@ -124,6 +126,31 @@ pub enum Command {
     /// Send reminders for unanswered introductions, expire the ones left unanswered too
     /// long, and ask for the report of each planned mobility that has ended.
     Remind {
+        /// Run as if it were this time (RFC 3339), for tests.
+        #[arg(long, hide = true, value_name = "TIME")]
+        now: Option<DateTime<Utc>>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Email the blank offer and request form to every known contact and to the addresses
+    /// of a CSV file (email,name,organisation,language): one email per recipient for the
+    /// next matching round; unsubscribed addresses are skipped.
+    Call {
+        /// Also write to the addresses of this file.
+        #[arg(long, value_name = "FILE.csv")]
+        to: Option<PathBuf>,
+        /// Count who would be written to, and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Run as if it were this time (RFC 3339), for tests.
+        #[arg(long, hide = true, value_name = "TIME")]
+        now: Option<DateTime<Utc>>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Ask each open offer and request that is due ([outreach]) to renew or withdraw, and
+    /// expire the ones asked that nobody renewed.
+    Renew {
         /// Run as if it were this time (RFC 3339), for tests.
         #[arg(long, hide = true, value_name = "TIME")]
         now: Option<DateTime<Utc>>,
@@ -344,6 +371,77 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 println!(
                     "Introduced {}, reminded {}, expired {}; asked for {} mobility reports.",
                     report.introduced, report.reminded, report.expired, report.completion_requests
+                );
+            }
+            Outcome::Success
+        }
+        Command::Call {
+            to,
+            dry_run,
+            now,
+            json,
+        } => {
+            let now = now.unwrap_or_else(Utc::now);
+            let listed = match &to {
+                Some(path) => import::read_call_recipients_file(path)
+                    .with_context(|| format!("{}", path.display()))?,
+                None => Vec::new(),
+            };
+            let round_date = outreach::next_round_date(
+                &config.schedule.matching_round,
+                config.timezone,
+                now,
+            )
+            .context(
+                "schedule.matching_round never runs again, so a call has no round to announce; give it a schedule that does",
+            )?;
+            let mut recipients = outreach::known_contacts(&store).await?;
+            recipients.extend(listed);
+            let recipients = outreach::distinct_recipients(recipients);
+            let mode = if dry_run {
+                CallMode::DryRun
+            } else {
+                CallMode::Send
+            };
+            let settings = MailRules::from_config(config).calls();
+            let report =
+                outreach::run_call(&store, &settings, &recipients, round_date, mode, now).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                let verb = if report.dry_run {
+                    "Dry run, nothing written; would queue"
+                } else {
+                    "Queued"
+                };
+                println!(
+                    "{verb} {} calls for the round of {} ({} recipients; {} reached before, {} unsubscribed, {} undeliverable).",
+                    report.queued,
+                    report.round_date,
+                    report.recipients,
+                    report.already_called,
+                    report.unsubscribed,
+                    report.undeliverable.len()
+                );
+                for address in &report.undeliverable {
+                    println!(
+                        "Skipped {address}: undeliverable after repeated hard bounces; correct or remove it."
+                    );
+                }
+            }
+            Outcome::Success
+        }
+        Command::Renew { now, json } => {
+            let now = now.unwrap_or_else(Utc::now);
+            let today = now.with_timezone(&config.timezone).date_naive();
+            let rules = MailRules::from_config(config);
+            let report = outreach::renew(&store, &rules, &config.outreach, now, today).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "Asked {} listings to renew ({} more without an email: their contact unsubscribed or is undeliverable); expired {}.",
+                    report.asked, report.asked_without_email, report.expired
                 );
             }
             Outcome::Success

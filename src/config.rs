@@ -24,6 +24,7 @@ use rand::Rng;
 use crate::domain::{EmailAddress, InvalidValue};
 pub use crate::introductions::Timing as IntroductionTiming;
 pub use crate::matching::{MatchingSettings, ScoreWeights};
+pub use crate::outreach::RenewalTiming;
 pub use crate::privacy::RetentionSettings;
 use crate::store::url_without_password;
 
@@ -51,6 +52,8 @@ pub struct Config {
     pub matching: MatchingSettings,
     /// When unanswered introductions are reminded and expire (`[introductions]`).
     pub introductions: IntroductionTiming,
+    /// When open listings are asked to renew, and expire unrenewed (`[outreach]`).
+    pub outreach: RenewalTiming,
     pub targets: TargetSettings,
     pub reports: ReportSettings,
     pub retention: RetentionConfig,
@@ -541,6 +544,7 @@ fn read_config(sources: &mut Sources) -> Result<Config, ConfigError> {
         },
         matching: read_matching(sources)?,
         introductions: read_introductions(sources)?,
+        outreach: read_outreach(sources)?,
         targets: read_targets(sources)?,
         reports: ReportSettings {
             dir: sources.text("reports.dir", "reports")?.into(),
@@ -727,6 +731,21 @@ fn read_introductions(sources: &mut Sources) -> Result<IntroductionTiming, Confi
     Ok(IntroductionTiming {
         remind_after_days,
         expire_after_days,
+    })
+}
+
+fn read_outreach(sources: &mut Sources) -> Result<RenewalTiming, ConfigError> {
+    let defaults = RenewalTiming::default();
+    Ok(RenewalTiming {
+        renew_after_days: sources
+            .whole_number("outreach.renew_after_days", 1..=3650)?
+            .unwrap_or(defaults.renew_after_days),
+        renew_before_end_days: sources
+            .whole_number("outreach.renew_before_end_days", 0..=365)?
+            .unwrap_or(defaults.renew_before_end_days),
+        expire_listing_after_days: sources
+            .whole_number("outreach.expire_listing_after_days", 1..=365)?
+            .unwrap_or(defaults.expire_listing_after_days),
     })
 }
 
@@ -1405,6 +1424,7 @@ mod tests {
                 expire_after_days: 21,
             }
         );
+        assert_eq!(config.outreach, RenewalTiming::default());
         assert_eq!(
             config.targets,
             TargetSettings {

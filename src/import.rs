@@ -12,8 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::domain::{InvalidValue, MobilityDetails, Population, Region};
-use crate::forms::{FieldError, FieldKey, FieldSet, parse_mobility_report};
+use crate::domain::{EmailAddress, InvalidValue, MobilityDetails, Population, Region};
+use crate::forms::{FieldError, FieldKey, FieldSet, FormLanguage, parse_mobility_report};
+use crate::outreach::Recipient;
 use crate::store::{MobilityImport, PopulationWrite, Store, StoreError, Tx};
 
 /// A row that could not be imported, with every problem found in it.
@@ -295,6 +296,91 @@ pub fn read_mobility_rows(
             }
         }))
     }))
+}
+
+pub const CALL_COLUMNS: &str =
+    "email, name (optional), organisation (optional), language (optional)";
+
+/// The recipients of a call for submissions from a CSV file (`email,name,organisation,
+/// language`), or every bad row with its line number. A language other than the five
+/// mobmatch writes, or none, means English.
+pub fn read_call_recipients(input: impl Read) -> Result<Vec<Recipient>, CallListError> {
+    let mut table = CsvTable::open(input, CALL_COLUMNS)?;
+    let column = |name: &str| {
+        table
+            .headers
+            .iter()
+            .position(|header| header.trim().eq_ignore_ascii_case(name))
+    };
+    let Some(email) = column("email") else {
+        return Err(ImportError::MissingColumn {
+            missing: "email".to_owned(),
+            expected: CALL_COLUMNS,
+        }
+        .into());
+    };
+    let (name, organisation, language) =
+        (column("name"), column("organisation"), column("language"));
+    let mut recipients = Vec::new();
+    let mut errors = Vec::new();
+    while let Some((line, cells)) = table.next_row() {
+        let cells = match cells {
+            Ok(cells) => cells,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
+        };
+        let cell = |index: Option<usize>| {
+            index
+                .and_then(|index| cells.get(index))
+                .cloned()
+                .unwrap_or_default()
+        };
+        let written = cell(Some(email));
+        match EmailAddress::parse(&written) {
+            Ok(address) => {
+                let code = cell(language).to_ascii_lowercase();
+                recipients.push(Recipient {
+                    address,
+                    name: cell(name),
+                    organisation: cell(organisation),
+                    language: FormLanguage::ALL
+                        .iter()
+                        .copied()
+                        .find(|language| language.code() == code)
+                        .unwrap_or(FormLanguage::En),
+                });
+            }
+            Err(problem) => errors.push(RowError {
+                line,
+                errors: vec![FieldError::in_english(
+                    "email",
+                    written,
+                    format!("{problem}; write one address such as anna.berg@example.org"),
+                )],
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(recipients)
+    } else {
+        Err(CallListError::Rows(errors))
+    }
+}
+
+/// Why the recipients of a call cannot be read; nobody is written to then.
+#[derive(Debug, thiserror::Error)]
+pub enum CallListError {
+    #[error(transparent)]
+    File(#[from] ImportError),
+    #[error("{}; correct these rows and run the call again (nothing was sent)", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Rows(Vec<RowError>),
+}
+
+/// Reads the recipients of a call from the CSV file at `path`.
+pub fn read_call_recipients_file(path: &Path) -> Result<Vec<Recipient>, CallListError> {
+    read_call_recipients(read_file(path)?.as_slice())
 }
 
 /// What makes a reported mobility the same one across imports: who sent whom where,

@@ -10,6 +10,7 @@ pub mod import;
 pub mod introductions;
 pub mod mail;
 pub mod matching;
+pub mod outreach;
 pub mod personal_data;
 pub mod privacy;
 pub mod report;

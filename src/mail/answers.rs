@@ -83,6 +83,8 @@ macro_rules! language_templates {
             language_templates!(@one $language, "introduction.txt"),
             language_templates!(@one $language, "introduction_news.txt"),
             language_templates!(@one $language, "completion.txt"),
+            language_templates!(@one $language, "call.txt"),
+            language_templates!(@one $language, "renewal.txt"),
         )*]
     };
     (@one $language:literal, $file:literal) => {
@@ -329,7 +331,7 @@ pub fn mobility_summary(details: &MobilityDetails) -> Vec<(FieldKey, String)> {
 }
 
 #[derive(Serialize)]
-struct LabelledLine {
+pub(super) struct LabelledLine {
     label: String,
     value: String,
 }
@@ -409,7 +411,7 @@ pub(super) fn render_form(
         .join("\n")
 }
 
-fn labelled(lines: &[(FieldKey, String)], language: FormLanguage) -> Vec<LabelledLine> {
+pub(super) fn labelled(lines: &[(FieldKey, String)], language: FormLanguage) -> Vec<LabelledLine> {
     lines
         .iter()
         .filter(|(_, value)| !value.is_empty())

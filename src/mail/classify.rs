@@ -38,6 +38,10 @@ pub enum ReplyCommand {
     Withdraw,
     Accept,
     Decline,
+    /// No more calls for submissions or renewal requests to this address.
+    Unsubscribe,
+    /// Keep an open listing open: the answer to a renewal request.
+    Renew,
 }
 
 /// Subjects that out-of-office and other automatic replies start with, in the
@@ -172,6 +176,10 @@ pub fn reply_command(new_text: &str) -> Option<ReplyCommand> {
     match first {
         "WITHDRAW" | "RETIRAR" | "RETIRER" | "ZURÜCKZIEHEN" => Some(ReplyCommand::Withdraw),
         _ if two == "DRA TILLBAKA" => Some(ReplyCommand::Withdraw),
+        "RENEW" | "RENOVAR" | "FÖRNYA" | "RENOUVELER" | "ERNEUERN" => Some(ReplyCommand::Renew),
+        "UNSUBSCRIBE" | "BAJA" | "AVREGISTRERA" | "DÉSABONNER" | "DESABONNER" | "ABMELDEN" => {
+            Some(ReplyCommand::Unsubscribe)
+        }
         "ACCEPT" | "YES" | "ACEPTO" | "SÍ" | "SI" | "ACCEPTERA" | "JA" | "ACCEPTE" | "OUI"
         | "AKZEPTIERE" => Some(ReplyCommand::Accept),
         "DECLINE" | "NO" | "RECHAZO" | "AVBÖJ" | "NEJ" | "REFUSE" | "NON" | "ABLEHNEN" | "NEIN" => {
@@ -307,6 +315,17 @@ mod tests {
             ("OUI", Some(ReplyCommand::Accept)),
             ("Nein.", Some(ReplyCommand::Decline)),
             ("AVBÖJ", Some(ReplyCommand::Decline)),
+            ("RENEW", Some(ReplyCommand::Renew)),
+            ("Renovar, gracias", Some(ReplyCommand::Renew)),
+            ("förnya", Some(ReplyCommand::Renew)),
+            ("Renouveler.", Some(ReplyCommand::Renew)),
+            ("ERNEUERN bitte", Some(ReplyCommand::Renew)),
+            ("Unsubscribe", Some(ReplyCommand::Unsubscribe)),
+            ("BAJA, por favor", Some(ReplyCommand::Unsubscribe)),
+            ("Avregistrera", Some(ReplyCommand::Unsubscribe)),
+            ("Désabonner.", Some(ReplyCommand::Unsubscribe)),
+            ("desabonner", Some(ReplyCommand::Unsubscribe)),
+            ("Abmelden", Some(ReplyCommand::Unsubscribe)),
             ("Participants: 4", None),
             ("", None),
         ];

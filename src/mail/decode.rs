@@ -26,6 +26,8 @@ pub struct DecodedMessage {
     /// The top-level content type, such as `multipart/report`.
     pub content_type: String,
     pub body: String,
+    /// The text of a `message/delivery-status` part, in a bounce report.
+    pub delivery_status: Option<String>,
 }
 
 /// Headers that mark a message as written by a program (TOOLING.md, lessons from
@@ -116,6 +118,18 @@ pub fn decode(raw: &[u8]) -> DecodedMessage {
         return_path,
         content_type,
         body: body_text(&message),
+        delivery_status: message
+            .parts
+            .iter()
+            .find(|part| {
+                part.content_type().is_some_and(|content_type| {
+                    content_type.ctype().eq_ignore_ascii_case("message")
+                        && content_type
+                            .subtype()
+                            .is_some_and(|subtype| subtype.eq_ignore_ascii_case("delivery-status"))
+                })
+            })
+            .map(|part| String::from_utf8_lossy(part.contents()).into_owned()),
     }
 }
 
@@ -237,6 +251,18 @@ mod tests {
         assert!(
             collapsed.contains(&"Participants: 12".to_owned()),
             "{text:?}"
+        );
+    }
+
+    #[test]
+    fn a_bounce_report_keeps_its_delivery_status_text() {
+        let raw = include_bytes!("../../tests/fixtures/mail/22_bounce_multipart_report.eml");
+        let decoded = decode(raw);
+        assert_eq!(decoded.content_type, "multipart/report");
+        let status = decoded.delivery_status.expect("a delivery-status part");
+        assert!(
+            status.contains("Final-Recipient: rfc822; nobody@school.example"),
+            "{status}"
         );
     }
 

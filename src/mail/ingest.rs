@@ -11,9 +11,11 @@ use sha2::{Digest, Sha256};
 use super::answers::{
     Answer, PrivacyNotice, mobility_summary, submission_summary, submission_values, written_values,
 };
+use super::bounces::bounces;
 use super::classify::{Classification, ReplyCommand, classify, ignore_reason, reply_command};
 use super::decode::{DecodedMessage, decode};
 use super::letters::LetterSettings;
+use super::outreach::CallSettings;
 use super::token::{self, TokenSubject};
 use crate::config::Config;
 use crate::domain::{EmailAddress, IntroductionId, Role, Source, SubmissionId, SubmissionStatus};
@@ -22,7 +24,10 @@ use crate::forms::{
     SubmissionContext, parse_mobility_report, parse_submission,
 };
 use crate::introductions::{self, AnswerOutcome, CompletionOutcome};
-use crate::store::{InboundError, NewInboundMessage, NewOutboxMessage, Store, StoreError, Tx};
+use crate::outreach;
+use crate::store::{
+    InboundError, NewInboundMessage, NewOutboxMessage, Store, StoreError, Tx, UnsubscribeVia,
+};
 
 /// What ingestion needs of the configuration.
 #[derive(Clone, Debug)]
@@ -38,6 +43,16 @@ pub struct MailRules {
 }
 
 impl MailRules {
+    /// What the emails of a call for submissions need of these rules.
+    pub fn calls(&self) -> CallSettings {
+        CallSettings {
+            our_address: self.our_address.clone(),
+            secret: self.secret.clone(),
+            base_url: self.base_url.clone(),
+            privacy_notice: self.privacy_notice.clone(),
+        }
+    }
+
     /// What the emails of an introduction need of these rules.
     pub fn letters(&self) -> LetterSettings {
         LetterSettings {
@@ -80,6 +95,10 @@ pub enum Kind {
     Withdrawal,
     IntroductionAnswer,
     MobilityReport,
+    /// No more calls for submissions to the address.
+    Unsubscribe,
+    /// An open listing kept open (`RENEW`).
+    Renewal,
 }
 
 impl Outcome {
@@ -103,6 +122,8 @@ impl Kind {
             Kind::Withdrawal => "withdrawal",
             Kind::IntroductionAnswer => "introduction_answer",
             Kind::MobilityReport => "mobility_report",
+            Kind::Unsubscribe => "unsubscribe",
+            Kind::Renewal => "renewal",
         }
     }
 }
@@ -239,7 +260,14 @@ async fn write_message(
             outcome: Outcome::Ignored.value().to_owned(),
             ..record.clone()
         };
-        transaction.insert_inbound_message(&ignored).await?;
+        let recorded = transaction
+            .insert_inbound_message(&ignored)
+            .await?
+            .is_some();
+        // Counted only the first time the report arrives.
+        if recorded && let Some(delivery_status) = &decoded.delivery_status {
+            outreach::record_bounces(transaction, &bounces(delivery_status), now).await?;
+        }
         return Ok(Written::Kept(report));
     }
     if transaction
@@ -319,6 +347,18 @@ async fn handle(
         .sender
         .as_deref()
         .and_then(|sender| EmailAddress::parse(sender).ok());
+    let unsubscribe_token = matches!(
+        classification,
+        Classification::Reply { token, .. }
+            if matches!(token::verify(token, &rules.secret), Ok(TokenSubject::Unsubscribe(_)))
+    );
+    if !unsubscribe_token
+        && reply_command(&reply_of(classification).new_text) == Some(ReplyCommand::Unsubscribe)
+        && let Some(sender) = &sender
+    {
+        outreach::unsubscribe_address(transaction, sender, UnsubscribeVia::Reply, now).await?;
+        return Ok(unsubscribed());
+    }
     let context = SubmissionContext {
         today: now.date_naive(),
         sender,
@@ -411,6 +451,24 @@ async fn handle(
             Ok(TokenSubject::Submission(id)) => {
                 reply_to_submission(transaction, rules, id, reply, &context, now).await
             }
+            Ok(TokenSubject::Unsubscribe(id)) => {
+                match transaction
+                    .unsubscribe_address(id, UnsubscribeVia::Mailto, now)
+                    .await
+                {
+                    Ok(_) => Ok(unsubscribed()),
+                    Err(StoreError::NotFound { what }) => Ok(reply_problem(
+                        Outcome::Rejected,
+                        Some(Kind::Unsubscribe),
+                        InboundError {
+                            field: "token".to_owned(),
+                            value: token.clone(),
+                            message: format!("{what} does not exist"),
+                        },
+                    )),
+                    Err(error) => Err(error),
+                }
+            }
             Ok(TokenSubject::Introduction { id, side }) => {
                 reply_to_introduction(
                     transaction,
@@ -478,6 +536,23 @@ async fn reply_to_submission(
                 token: None,
             }),
             letters,
+        });
+    }
+    if reply_command(&reply.new_text) == Some(ReplyCommand::Renew)
+        && submission.status == SubmissionStatus::Open
+    {
+        // Setting the status again marks the listing as changed now, which renews it.
+        transaction
+            .set_submission_status(id, SubmissionStatus::Open, now)
+            .await?;
+        return Ok(Handled {
+            kind: Some(Kind::Renewal),
+            ..confirmed(
+                Kind::SubmissionUpdate,
+                id,
+                submission_summary(&submission.details),
+                language,
+            )
         });
     }
     if closed {
@@ -568,7 +643,9 @@ async fn reply_to_introduction(
     let answer = match reply_command(&reply.new_text) {
         Some(ReplyCommand::Accept) => Some(crate::domain::Answer::Accept),
         Some(ReplyCommand::Decline) => Some(crate::domain::Answer::Decline),
-        Some(ReplyCommand::Withdraw) | None => None,
+        Some(ReplyCommand::Withdraw | ReplyCommand::Unsubscribe | ReplyCommand::Renew) | None => {
+            None
+        }
     };
     if let Some(answer) = answer {
         let report = introductions::answer_introduction(
@@ -729,6 +806,19 @@ fn rejected(
             language,
             token,
         }),
+        letters: 0,
+    }
+}
+
+/// An address unsubscribed (or had already): recorded, and not answered, since it asked
+/// for no more mail.
+fn unsubscribed() -> Handled {
+    Handled {
+        outcome: Outcome::Accepted,
+        kind: Some(Kind::Unsubscribe),
+        reference: None,
+        errors: Vec::new(),
+        answer: None,
         letters: 0,
     }
 }

@@ -4,9 +4,11 @@
 //! savepoint per message (`ingest`), which
 //! queues our answers (`answers`, signed reply `token`s) in the outbox. Outbound,
 //! `outbound` delivers the outbox to a folder or an SMTP server. `synthetic` writes
-//! realistic submission emails for load tests.
+//! realistic submission emails for load tests. `outreach` composes the emails of calls for
+//! submissions and renewal requests, with their unsubscribe headers.
 
 mod answers;
+pub mod bounces;
 mod classify;
 mod decode;
 #[cfg(test)]
@@ -15,6 +17,7 @@ mod imap;
 mod ingest;
 pub mod letters;
 mod outbound;
+pub mod outreach;
 mod sources;
 mod synthetic;
 mod tls;

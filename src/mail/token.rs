@@ -4,7 +4,8 @@
 //!
 //! Format: `<record><id>[<side>]-<signature>`, all lower case so that it survives mail
 //! systems that fold the case of addresses: `s42-…` a submission, `i17h-…` the host side
-//! of an introduction, `i17s-…` its sending side. The signature is the first 80 bits of
+//! of an introduction, `i17s-…` its sending side, `u9-…` the unsubscribe link of the
+//! address with outreach row 9. The signature is the first 80 bits of
 //! HMAC-SHA256 over the part before the dash, keyed with the configured secret, in hex.
 
 use std::fmt;
@@ -13,13 +14,16 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::domain::{IntroductionId, Role, SubmissionId};
+use crate::store::OutreachAddressId;
 
 /// What a reply answers: a submission (updated fields or `WITHDRAW`) or one side of an
-/// introduction (`ACCEPT`, `DECLINE` or a mobility report).
+/// introduction (`ACCEPT`, `DECLINE` or a mobility report), or the unsubscribe link of
+/// an address we write to unasked (any message to it, or its web link, unsubscribes).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokenSubject {
     Submission(SubmissionId),
     Introduction { id: IntroductionId, side: Role },
+    Unsubscribe(OutreachAddressId),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -78,6 +82,7 @@ impl fmt::Display for TokenSubject {
         match self {
             TokenSubject::Submission(id) => write!(formatter, "{id}"),
             TokenSubject::Introduction { id, side } => write!(formatter, "{id} ({side} side)"),
+            TokenSubject::Unsubscribe(id) => write!(formatter, "the unsubscribe link {id}"),
         }
     }
 }
@@ -92,6 +97,7 @@ fn payload(subject: TokenSubject) -> String {
             };
             format!("i{}{side}", id.get())
         }
+        TokenSubject::Unsubscribe(id) => format!("u{}", id.get()),
     }
 }
 
@@ -104,6 +110,9 @@ fn parse_payload(payload: &str) -> Option<TokenSubject> {
     };
     if let Some(digits) = payload.strip_prefix('s') {
         return positive(digits).map(|id| TokenSubject::Submission(SubmissionId::new(id)));
+    }
+    if let Some(digits) = payload.strip_prefix('u') {
+        return positive(digits).map(|id| TokenSubject::Unsubscribe(OutreachAddressId::new(id)));
     }
     let rest = payload.strip_prefix('i')?;
     let (digits, side) = if let Some(digits) = rest.strip_suffix('h') {
@@ -163,6 +172,7 @@ mod tests {
                 id: IntroductionId::new(17),
                 side: Role::Sending,
             },
+            TokenSubject::Unsubscribe(OutreachAddressId::new(9)),
         ];
         for subject in subjects {
             let token = sign(subject, SECRET);
@@ -192,7 +202,7 @@ mod tests {
     #[test]
     fn rejects_tokens_that_are_not_ours() {
         for text in [
-            "", "s42", "x42-00", "s-1-00", "s0-00", "s042-00", "i5x-00", "s42-zz",
+            "", "s42", "x42-00", "s-1-00", "s0-00", "s042-00", "i5x-00", "s42-zz", "u0-00", "u-00",
         ] {
             assert!(
                 matches!(verify(text, SECRET), Err(TokenError::Malformed(_))),

@@ -32,6 +32,7 @@ mod attachments;
 mod bulk;
 mod error;
 mod introductions;
+mod outreach;
 mod privacy;
 mod reads;
 mod records;
@@ -40,16 +41,17 @@ mod writes;
 
 pub use error::{StoreError, url_without_password};
 pub use introductions::{EndedMobility, IntroductionProgress};
+pub use outreach::{OutreachAddress, UnsubscribeVia};
 pub use privacy::{
     ErasureRecord, OrganisationActivity, OrganisationRecord, PERSONAL_DATA, PersonalColumns,
     PersonalData,
 };
 pub use records::OutboxAttachment;
 pub use records::{
-    DeliveryAttempt, DeliveryResult, InboundError, InboundMessage, InboundMessageId,
+    CallId, DeliveryAttempt, DeliveryResult, InboundError, InboundMessage, InboundMessageId,
     IntroductionFilter, MobilityFilter, MobilityImport, NewInboundMessage, NewIntroduction,
     NewOutboxMessage, NewRound, OrganisationId, OutboxMessage, OutboxMessageId, OutboxStatus,
-    PopulationWrite, SubmissionFilter,
+    OutreachAddressId, PopulationWrite, SubmissionFilter,
 };
 pub use writes::Tx;
 

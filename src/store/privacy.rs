@@ -90,6 +90,7 @@ pub const PERSONAL_DATA: &[PersonalColumns] = &[
             ("source", NotPersonal),
             ("created_at", NotPersonal),
             ("updated_at", NotPersonal),
+            ("renewal_requested_at", NotPersonal),
         ],
         dropped_with_a_mention: &[],
     },
@@ -206,6 +207,30 @@ pub const PERSONAL_DATA: &[PersonalColumns] = &[
             ("erased_by", NotPersonal),
             ("counts", NotPersonal),
         ],
+        dropped_with_a_mention: &[],
+    },
+    // Outreach keeps addresses only as hashes, so an unsubscribe outlives an erasure.
+    PersonalColumns {
+        table: "outreach_addresses",
+        key: Some("id"),
+        columns: &[
+            ("address_sha256", NotPersonal),
+            ("unsubscribed_at", NotPersonal),
+            ("unsubscribed_via", NotPersonal),
+            ("undeliverable_at", NotPersonal),
+        ],
+        dropped_with_a_mention: &[],
+    },
+    PersonalColumns {
+        table: "calls",
+        key: Some("id"),
+        columns: &[("round_date", NotPersonal), ("started_at", NotPersonal)],
+        dropped_with_a_mention: &[],
+    },
+    PersonalColumns {
+        table: "call_recipients",
+        key: None,
+        columns: &[("language", NotPersonal), ("called_at", NotPersonal)],
         dropped_with_a_mention: &[],
     },
 ];

@@ -48,6 +48,14 @@ row_id!(
     /// The row id of a message in the outbox.
     OutboxMessageId
 );
+row_id!(
+    /// The row id of an address we write to unasked, which its unsubscribe token names.
+    OutreachAddressId
+);
+row_id!(
+    /// The row id of a call for submissions.
+    CallId
+);
 
 /// A message as it arrived, and what became of it. The values of `classification`,
 /// `outcome` and `kind` are the mail module's; the store keeps them as given.

@@ -8,6 +8,7 @@ mod forms;
 mod introductions;
 mod mail;
 mod matching;
+mod outreach;
 mod privacy;
 mod report;
 mod report_mail;
