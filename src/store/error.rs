@@ -48,6 +48,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// `Ok` when an update changed a row, else `NotFound` naming `what` it looked for.
+    pub(super) fn found_by_update(
+        changed: u64,
+        what: impl FnOnce() -> String,
+    ) -> Result<(), StoreError> {
+        if changed == 0 {
+            return Err(StoreError::NotFound { what: what() });
+        }
+        Ok(())
+    }
+
     /// Whether the database refused what a write would store (a uniqueness, foreign-key,
     /// not-null or check constraint) rather than failed to run it: the same write would
     /// be refused again, so retrying cannot help.

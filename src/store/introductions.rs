@@ -361,12 +361,7 @@ impl Tx<'_> {
             .await?
             .rows_affected()
         });
-        if changed == 0 {
-            return Err(StoreError::NotFound {
-                what: format!("submission {offer}"),
-            });
-        }
-        Ok(())
+        StoreError::found_by_update(changed, || format!("submission {offer}"))
     }
 
     /// The mobility planned from an introduction, if there is one.
@@ -426,12 +421,7 @@ impl Tx<'_> {
             .await?
             .rows_affected()
         });
-        if changed == 0 {
-            return Err(StoreError::NotFound {
-                what: format!("mobility {id}"),
-            });
-        }
-        Ok(())
+        StoreError::found_by_update(changed, || format!("mobility {id}"))
     }
 
     /// Records that the sending side was asked to report on a mobility. Returns false

@@ -108,12 +108,7 @@ impl Tx<'_> {
                 .await?
                 .rows_affected()
         });
-        if changed == 0 {
-            return Err(StoreError::NotFound {
-                what: format!("submission {id}"),
-            });
-        }
-        Ok(())
+        StoreError::found_by_update(changed, || format!("submission {id}"))
     }
 
     /// The row of the address with this hash, made when it is missing.

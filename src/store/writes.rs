@@ -181,12 +181,7 @@ impl<'c> Tx<'c> {
                 .await?
                 .rows_affected()
         });
-        if changed == 0 {
-            return Err(StoreError::NotFound {
-                what: format!("submission {id}"),
-            });
-        }
-        Ok(())
+        StoreError::found_by_update(changed, || format!("submission {id}"))
     }
 
     /// Stores a reported or planned mobility.

@@ -38,19 +38,24 @@ impl Workspace {
             .expect("mobmatch runs")
     }
 
-    /// Runs a command against `database` and returns its JSON lines.
-    pub fn json_lines(&self, database: &TestDatabase, arguments: &[&str]) -> Vec<Value> {
+    /// Runs a command against `database`, which must succeed, and returns its output.
+    pub fn run_ok(&self, database: &TestDatabase, arguments: &[&str]) -> String {
         let mut all = vec!["--database-url", database.url()];
         all.extend_from_slice(arguments);
-        all.push("--json");
         let output = self.run(&all);
         assert!(
             output.status.success(),
             "{arguments:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
+            text(&output.stderr)
         );
-        String::from_utf8(output.stdout)
-            .unwrap()
+        text(&output.stdout)
+    }
+
+    /// Runs a command against `database` and returns its JSON lines.
+    pub fn json_lines(&self, database: &TestDatabase, arguments: &[&str]) -> Vec<Value> {
+        let mut all = arguments.to_vec();
+        all.push("--json");
+        self.run_ok(database, &all)
             .lines()
             .map(|line| {
                 serde_json::from_str(line).unwrap_or_else(|error| panic!("{line}: {error}"))

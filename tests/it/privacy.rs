@@ -638,15 +638,7 @@ on_both_backends!(
 );
 
 fn run_ok(workspace: &Workspace, database: &TestDatabase, arguments: &[&str]) -> String {
-    let mut all = vec!["--database-url", database.url()];
-    all.extend_from_slice(arguments);
-    let output = workspace.run(&all);
-    assert!(
-        output.status.success(),
-        "{arguments:?} failed: {}",
-        text(&output.stderr)
-    );
-    text(&output.stdout)
+    workspace.run_ok(database, arguments)
 }
 
 on_both_backends!(the_commands_export_a_person_purge_and_forget, |database| {

@@ -38,15 +38,7 @@ impl PartialEq for Cell {
 type Rows = Vec<BTreeMap<String, Cell>>;
 
 fn run(workspace: &Workspace, database: &TestDatabase, arguments: &[&str]) -> String {
-    let mut all = vec!["--database-url", database.url()];
-    all.extend_from_slice(arguments);
-    let output = workspace.run(&all);
-    assert!(
-        output.status.success(),
-        "{arguments:?} failed: {}",
-        text(&output.stderr)
-    );
-    text(&output.stdout)
+    workspace.run_ok(database, arguments)
 }
 
 fn import_examples(workspace: &Workspace, database: &TestDatabase) {

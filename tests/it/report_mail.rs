@@ -29,15 +29,7 @@ const CHARTS: [&str; 4] = [
 const XLSX_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn run(workspace: &Workspace, database: &TestDatabase, arguments: &[&str]) -> String {
-    let mut all = vec!["--database-url", database.url()];
-    all.extend_from_slice(arguments);
-    let output = workspace.run(&all);
-    assert!(
-        output.status.success(),
-        "{arguments:?} failed: {}",
-        text(&output.stderr)
-    );
-    text(&output.stdout)
+    workspace.run_ok(database, arguments)
 }
 
 fn import_examples(workspace: &Workspace, database: &TestDatabase) {
