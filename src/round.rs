@@ -12,10 +12,13 @@ use crate::domain::{
     Introduction, IntroductionId, IntroductionStatus, RoundId, Submission, SubmissionId,
     SubmissionStatus,
 };
-use crate::introductions::{IntroductionSettings, introduce};
+use crate::introductions::{IntroductionSettings, introduction_letters};
 use crate::mail::letters::Parties;
 use crate::matching::{MatchingSettings, RoundPlan, plan_round};
 use crate::store::{NewIntroduction, NewRound, Store, StoreError, SubmissionFilter};
+
+/// Introductions stored, with their emails, per pair of statements.
+const INTRODUCTIONS_PER_CHUNK: usize = 400;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RoundMode {
@@ -141,36 +144,46 @@ async fn record(
         })
         .await?;
     let mut introductions = Vec::with_capacity(plan.introductions.len());
-    for planned in &plan.introductions {
-        let new = NewIntroduction {
-            round,
-            offer: planned.offer,
-            request: planned.request,
-            score: planned.score.points(),
-            reasons: planned.reasons.clone(),
-            status: IntroductionStatus::Proposed,
-            created_at: started_at,
-        };
-        let id = transaction.insert_introduction(&new).await?;
-        let introduction = Introduction {
-            id,
-            round,
-            offer: new.offer,
-            request: new.request,
-            score: new.score,
-            reasons: new.reasons,
-            status: new.status,
-            host_answer: None,
-            sender_answer: None,
-            created_at: started_at,
-        };
-        let parties = Parties {
-            introduction: &introduction,
-            offer: by_id[&planned.offer],
-            request: by_id[&planned.request],
-        };
-        introduce(&mut transaction, settings, parties, started_at).await?;
-        introductions.push(id);
+    // Stored a chunk at a time, many rows to a statement: a round makes thousands of
+    // introductions and twice as many emails. Their emails are queued in this
+    // transaction, so they are `introduced` from the start.
+    for chunk in plan.introductions.chunks(INTRODUCTIONS_PER_CHUNK) {
+        let new: Vec<NewIntroduction> = chunk
+            .iter()
+            .map(|planned| NewIntroduction {
+                round,
+                offer: planned.offer,
+                request: planned.request,
+                score: planned.score.points(),
+                reasons: planned.reasons.clone(),
+                status: IntroductionStatus::Introduced,
+                created_at: started_at,
+            })
+            .collect();
+        let ids = transaction.insert_introductions(&new).await?;
+        let mut letters = Vec::with_capacity(2 * new.len());
+        for (new, id) in new.into_iter().zip(&ids) {
+            let introduction = Introduction {
+                id: *id,
+                round,
+                offer: new.offer,
+                request: new.request,
+                score: new.score,
+                reasons: new.reasons,
+                status: new.status,
+                host_answer: None,
+                sender_answer: None,
+                created_at: started_at,
+            };
+            let parties = Parties {
+                introduction: &introduction,
+                offer: by_id[&new.offer],
+                request: by_id[&new.request],
+            };
+            letters.extend(introduction_letters(settings, parties, started_at));
+        }
+        transaction.enqueue_outbox_many(&letters).await?;
+        introductions.extend(ids);
     }
     transaction.commit().await?;
     Ok(StoredRound {

@@ -27,7 +27,7 @@ use crate::mail::MailRules;
 use crate::mail::letters::{
     LetterSettings, News, Parties, completion_letter, introduction_letter, news_letter,
 };
-use crate::store::{IntroductionProgress, Store, StoreError, Tx};
+use crate::store::{IntroductionProgress, NewOutboxMessage, Store, StoreError, Tx};
 
 /// What following introductions needs of the configuration.
 #[derive(Clone, Debug)]
@@ -101,12 +101,22 @@ pub async fn introduce(
     {
         return Ok(false);
     }
-    for side in [Role::Receiving, Role::Sending] {
-        let language = letter_language(parties.submission(side));
-        let letter = introduction_letter(&settings.letters, parties, side, language, false, now);
-        transaction.enqueue_outbox_once(&letter).await?;
-    }
+    transaction
+        .enqueue_outbox_many(&introduction_letters(settings, parties, now))
+        .await?;
     Ok(true)
+}
+
+/// The introduction emails to both sides, each in its side's language.
+pub fn introduction_letters(
+    settings: &IntroductionSettings,
+    parties: Parties<'_>,
+    now: DateTime<Utc>,
+) -> [NewOutboxMessage; 2] {
+    [Role::Receiving, Role::Sending].map(|side| {
+        let language = letter_language(parties.submission(side));
+        introduction_letter(&settings.letters, parties, side, language, false, now)
+    })
 }
 
 /// What an answer did.

@@ -2,6 +2,8 @@
 //! `ON CONFLICT … DO NOTHING` rather than catching the error, because an error aborts the
 //! rest of a PostgreSQL transaction while a skipped insert does not.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use sqlx::Connection;
 
@@ -14,8 +16,9 @@ use super::records::{
 };
 use super::rows::{MOBILITY_COLUMNS, MobilityRow, SubmissionRow, join_codes};
 use crate::domain::{
-    EmailAddress, IntroductionId, Mobility, MobilityDetails, MobilityId, Organisation, Population,
-    RoundId, Source, Submission, SubmissionDetails, SubmissionId, SubmissionStatus,
+    EmailAddress, IntroductionId, IntroductionStatus, Mobility, MobilityDetails, MobilityId,
+    Organisation, Population, RoundId, Source, Submission, SubmissionDetails, SubmissionId,
+    SubmissionStatus,
 };
 
 /// A transaction: nothing it writes is seen by others until `commit`, and dropping it
@@ -432,37 +435,58 @@ impl<'c> Tx<'c> {
         &mut self,
         message: &NewOutboxMessage,
     ) -> Result<OutboxMessageId, StoreError> {
-        let recipients: Vec<&str> = message
-            .recipients
-            .iter()
-            .map(|recipient| recipient.as_str())
-            .collect();
-        let recipients = to_json(&recipients);
-        let headers = to_json(&message.headers);
+        let sql = format!("{} RETURNING id", outbox_insert_sql(1));
+        let (recipients, headers) = outbox_json(message);
         let id: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
-            sqlx::query_scalar(
-                "INSERT INTO outbox \
-                 (message_id, recipients, subject, body_text, body_html, headers, status, attempts, \
-                 next_attempt_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8) \
-                 ON CONFLICT (message_id) DO NOTHING \
-                 RETURNING id",
-            )
-            .bind(&message.message_id)
-            .bind(&recipients)
-            .bind(&message.subject)
-            .bind(&message.body_text)
-            .bind(&message.body_html)
-            .bind(&headers)
-            .bind(OutboxStatus::Queued.value())
-            .bind(message.created_at)
-            .fetch_optional(&mut **transaction)
-            .await?
+            sqlx::query_scalar(&sql)
+                .bind(&message.message_id)
+                .bind(&recipients)
+                .bind(&message.subject)
+                .bind(&message.body_text)
+                .bind(&message.body_html)
+                .bind(&headers)
+                .bind(OutboxStatus::Queued.value())
+                .bind(message.created_at)
+                .bind(message.created_at)
+                .bind(0_i64)
+                .fetch_optional(&mut **transaction)
+                .await?
         });
         id.map(OutboxMessageId::new)
             .ok_or_else(|| StoreError::Conflict {
                 what: format!("an outbox message with Message-ID {}", message.message_id),
             })
+    }
+
+    /// Queues emails, many to a statement, each due at once; one whose Message-ID is
+    /// queued already is skipped. Returns how many were queued.
+    pub async fn enqueue_outbox_many(
+        &mut self,
+        messages: &[NewOutboxMessage],
+    ) -> Result<u64, StoreError> {
+        let mut queued = 0;
+        for chunk in messages.chunks(ROWS_PER_INSERT) {
+            let sql = outbox_insert_sql(chunk.len());
+            let json: Vec<(String, String)> = chunk.iter().map(outbox_json).collect();
+            queued += on_backend!(Transaction, &mut self.transaction, |transaction| {
+                let mut query = sqlx::query(&sql);
+                for (message, (recipients, headers)) in chunk.iter().zip(&json) {
+                    query = query
+                        .bind(&message.message_id)
+                        .bind(recipients)
+                        .bind(&message.subject)
+                        .bind(&message.body_text)
+                        .bind(&message.body_html)
+                        .bind(headers)
+                        .bind(OutboxStatus::Queued.value())
+                        .bind(message.created_at)
+                        .bind(message.created_at)
+                        .bind(0_i64);
+                }
+                query.execute(&mut **transaction).await?.rows_affected()
+            });
+        }
+        Ok(queued)
     }
 
     pub async fn insert_round(&mut self, round: &NewRound) -> Result<RoundId, StoreError> {
@@ -497,33 +521,108 @@ impl<'c> Tx<'c> {
         &mut self,
         introduction: &NewIntroduction,
     ) -> Result<IntroductionId, StoreError> {
-        let reasons = to_json(&introduction.reasons);
-        let id: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
-            sqlx::query_scalar(
-                "INSERT INTO introductions \
-                 (round_id, offer_id, request_id, score, reasons, status, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-                 ON CONFLICT (offer_id, request_id) DO NOTHING \
-                 RETURNING id",
-            )
-            .bind(introduction.round.get())
-            .bind(introduction.offer.get())
-            .bind(introduction.request.get())
-            .bind(introduction.score)
-            .bind(&reasons)
-            .bind(introduction.status.value())
-            .bind(introduction.created_at)
-            .fetch_optional(&mut **transaction)
-            .await?
-        });
-        id.map(IntroductionId::new)
-            .ok_or_else(|| StoreError::Conflict {
-                what: format!(
-                    "an introduction of offer {} and request {}",
-                    introduction.offer, introduction.request
-                ),
-            })
+        let ids = self
+            .insert_introductions(std::slice::from_ref(introduction))
+            .await?;
+        Ok(ids[0])
     }
+
+    /// Stores introductions, many to a statement (a round makes thousands, and each
+    /// statement is a round trip to the database), and returns their ids in the order
+    /// given. One that is `introduced` is recorded as introduced at its creation. A pair
+    /// introduced before is a `Conflict`, and the transaction stays usable.
+    pub async fn insert_introductions(
+        &mut self,
+        introductions: &[NewIntroduction],
+    ) -> Result<Vec<IntroductionId>, StoreError> {
+        let mut ids = Vec::with_capacity(introductions.len());
+        for chunk in introductions.chunks(ROWS_PER_INSERT) {
+            let sql = format!(
+                "INSERT INTO introductions \
+                 (round_id, offer_id, request_id, score, reasons, status, created_at, updated_at, \
+                 introduced_at) VALUES {} \
+                 ON CONFLICT (offer_id, request_id) DO NOTHING \
+                 RETURNING id, offer_id, request_id",
+                value_rows(chunk.len(), 9)
+            );
+            let reasons: Vec<String> = chunk
+                .iter()
+                .map(|introduction| to_json(&introduction.reasons))
+                .collect();
+            let rows: Vec<(i64, i64, i64)> =
+                on_backend!(Transaction, &mut self.transaction, |transaction| {
+                    let mut query = sqlx::query_as(&sql);
+                    for (introduction, reasons) in chunk.iter().zip(&reasons) {
+                        let introduced = introduction.status == IntroductionStatus::Introduced;
+                        query = query
+                            .bind(introduction.round.get())
+                            .bind(introduction.offer.get())
+                            .bind(introduction.request.get())
+                            .bind(introduction.score)
+                            .bind(reasons)
+                            .bind(introduction.status.value())
+                            .bind(introduction.created_at)
+                            .bind(introduction.created_at)
+                            .bind(introduced.then_some(introduction.created_at));
+                    }
+                    query.fetch_all(&mut **transaction).await?
+                });
+            // RETURNING does not promise the order of the rows: match them by pair.
+            let by_pair: HashMap<(i64, i64), i64> = rows
+                .into_iter()
+                .map(|(id, offer, request)| ((offer, request), id))
+                .collect();
+            for introduction in chunk {
+                let pair = (introduction.offer.get(), introduction.request.get());
+                let id = by_pair.get(&pair).ok_or_else(|| StoreError::Conflict {
+                    what: format!(
+                        "an introduction of offer {} and request {}",
+                        introduction.offer, introduction.request
+                    ),
+                })?;
+                ids.push(IntroductionId::new(*id));
+            }
+        }
+        Ok(ids)
+    }
+}
+
+/// Rows written by one multi-row `INSERT`: few enough that its parameters stay far
+/// below SQLite's limit of 32,766 and PostgreSQL's of 65,535.
+const ROWS_PER_INSERT: usize = 400;
+
+/// The `INSERT` of `rows` queued outbox messages, skipping a Message-ID queued already.
+fn outbox_insert_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO outbox \
+         (message_id, recipients, subject, body_text, body_html, headers, status, \
+         next_attempt_at, created_at, attempts) \
+         VALUES {} ON CONFLICT (message_id) DO NOTHING",
+        value_rows(rows, 10)
+    )
+}
+
+/// An outbox message's recipients and headers as stored: JSON lists.
+fn outbox_json(message: &NewOutboxMessage) -> (String, String) {
+    let recipients: Vec<&str> = message
+        .recipients
+        .iter()
+        .map(|recipient| recipient.as_str())
+        .collect();
+    (to_json(&recipients), to_json(&message.headers))
+}
+
+/// `($1, $2, …), (…), …`: the placeholders of `rows` rows of `columns` values each.
+fn value_rows(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let numbers: Vec<String> = (1..=columns)
+                .map(|column| format!("${}", row * columns + column))
+                .collect();
+            format!("({})", numbers.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A submission's lists of codes as stored: space-separated.
