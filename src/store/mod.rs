@@ -32,6 +32,7 @@ mod error;
 mod reads;
 mod records;
 mod rows;
+mod web;
 mod writes;
 
 pub use error::{StoreError, url_without_password};
@@ -41,6 +42,7 @@ pub use records::{
     NewOutboxMessage, NewRound, OrganisationId, OutboxMessage, OutboxMessageId, OutboxStatus,
     PopulationWrite, SubmissionFilter,
 };
+pub use web::RecordCounts;
 pub use writes::Tx;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

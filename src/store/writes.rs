@@ -23,7 +23,7 @@ use crate::domain::{
 /// another one and borrows it for `'c`.
 #[derive(Debug)]
 pub struct Tx<'c> {
-    transaction: Transaction<'c>,
+    pub(super) transaction: Transaction<'c>,
 }
 
 #[derive(Debug)]
