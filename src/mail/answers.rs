@@ -35,6 +35,13 @@ pub enum Answer {
     Withdrawal {
         reference: String,
     },
+    /// The double opt-in of a web submission: the link that confirms it, and what was
+    /// received.
+    ConfirmLink {
+        reference: String,
+        link: String,
+        summary: Vec<(FieldKey, String)>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +60,7 @@ macro_rules! language_templates {
             language_templates!(@one $language, "withdrawal.txt"),
             language_templates!(@one $language, "submission_form.txt"),
             language_templates!(@one $language, "report_form.txt"),
+            language_templates!(@one $language, "opt_in.txt"),
         )*]
     };
     (@one $language:literal, $file:literal) => {
@@ -123,6 +131,14 @@ impl Answer {
             Answer::Withdrawal { reference } => {
                 render(&template("withdrawal.txt"), context! { reference })
             }
+            Answer::ConfirmLink {
+                reference,
+                link,
+                summary,
+            } => render(
+                &template("opt_in.txt"),
+                context! { reference, link, summary => Value::from(Serde(labelled(summary, language))) },
+            ),
         };
         let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
         let subject = subject.trim().to_owned();
@@ -432,6 +448,11 @@ mod tests {
             Answer::Help { problem: None },
             Answer::Withdrawal {
                 reference: "S-1".to_owned(),
+            },
+            Answer::ConfirmLink {
+                reference: "S-1".to_owned(),
+                link: "http://127.0.0.1:8080/confirm/s1-00".to_owned(),
+                summary: vec![(FieldKey::Participants, "4".to_owned())],
             },
         ];
         for language in FormLanguage::ALL {

@@ -13,6 +13,7 @@ mod decode;
 mod fuzz;
 mod imap;
 mod ingest;
+mod opt_in;
 mod outbound;
 mod sources;
 mod synthetic;
@@ -23,6 +24,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use indicatif::ProgressBar;
 
+pub use answers::submission_values;
 pub use answers::{Answer, RenderedAnswer};
 pub use classify::{
     Classification, IgnoreReason, ReplyCommand, classify, ignore_reason, reply_command,
@@ -30,6 +32,7 @@ pub use classify::{
 pub use decode::{DecodedMessage, decode, html_as_text};
 pub use imap::{ImapError, xoauth2_response};
 pub use ingest::{IngestReport, Kind, MailRules, Outcome, ingest_message, merge_update};
+pub use opt_in::{OptInMail, queue_opt_in};
 pub use outbound::{
     DeliveryError, DeliveryReport, MAX_ATTEMPTS, Transport, TransportSetupError, attempt_outcome,
     deliver_outbox,
