@@ -13,3 +13,4 @@ pub mod report;
 pub mod round;
 pub mod store;
 pub mod synth;
+pub mod web;

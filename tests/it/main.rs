@@ -9,3 +9,4 @@ mod mail;
 mod matching;
 mod report;
 mod store;
+mod web;
