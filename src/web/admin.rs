@@ -89,7 +89,7 @@ pub fn routes() -> Router<SharedState> {
 
 /// A request from a logged-in secretariat; without a valid session the request is
 /// answered with a redirect to the login page.
-struct Admin;
+pub(super) struct Admin;
 
 impl FromRequestParts<SharedState> for Admin {
     type Rejection = Response;
@@ -113,7 +113,7 @@ impl FromRequestParts<SharedState> for Admin {
 }
 
 /// Admin pages are written in English, whatever the browser asks for.
-fn admin_page(
+pub(super) fn admin_page(
     state: &SharedState,
     visitor: &Visitor,
     status: StatusCode,

@@ -27,6 +27,8 @@ pub enum WebError {
     Store(#[from] StoreError),
     #[error("template: {0:#}")]
     Template(#[from] minijinja::Error),
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl IntoResponse for WebError {
@@ -45,7 +47,7 @@ impl IntoResponse for WebError {
             WebError::Store(StoreError::NotFound { .. }) => {
                 (StatusCode::NOT_FOUND, FormLanguage::En, "not_found")
             }
-            WebError::Store(_) | WebError::Template(_) => {
+            WebError::Store(_) | WebError::Template(_) | WebError::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,

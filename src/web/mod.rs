@@ -13,10 +13,12 @@ mod i18n;
 mod metrics;
 mod pages;
 mod public;
+mod reports;
 mod security;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -30,7 +32,9 @@ use tokio::net::TcpListener;
 pub use admin::{AdminPasswordError, hash_admin_password};
 pub use error::WebError;
 
-use crate::config::{Config, MatchingSettings};
+use chrono_tz::Tz;
+
+use crate::config::{Config, MatchingSettings, TargetSettings};
 use crate::mail::MailRules;
 use crate::store::{Store, StoreError};
 use metrics::Metrics;
@@ -69,6 +73,9 @@ struct AppState {
     privacy_contact: String,
     moderation: bool,
     matching: MatchingSettings,
+    reports_dir: PathBuf,
+    targets: TargetSettings,
+    timezone: Tz,
     /// The partnership's target share of mobilities for people with fewer
     /// opportunities, shown on the dashboard.
     fewer_opportunities_target: f64,
@@ -103,6 +110,9 @@ impl WebApp {
                 moderation: config.moderation,
                 matching: config.matching.clone(),
                 fewer_opportunities_target: config.targets.fewer_opportunities_share,
+                reports_dir: config.reports.dir.clone(),
+                targets: config.targets.clone(),
+                timezone: config.timezone,
                 signer: Signer::new(config.secret.expose_secret()),
                 secure_cookies: config.web.base_url.starts_with("https://"),
                 clock,
@@ -134,6 +144,7 @@ impl WebApp {
         Router::new()
             .merge(public::routes())
             .merge(admin::routes())
+            .merge(reports::routes())
             .route("/healthz", get(healthz))
             .route("/metrics", get(metrics_text))
             .route("/static/style.css", get(stylesheet))

@@ -48,6 +48,7 @@ const TEMPLATES: &[(&str, &str)] = web_templates!(
     "admin/rounds.html",
     "admin/introductions.html",
     "admin/mobilities.html",
+    "admin/reports.html",
 );
 
 pub const STYLESHEET: &str = include_str!("../../assets/web/style.css");
@@ -423,8 +424,13 @@ impl FormView {
         let options = keys
             .iter()
             .filter_map(|key| {
-                chooser(*key, form, &words, &values[key.key()])
-                    .map(|html| (key.key(), Value::from_safe_string(html)))
+                let given = &values[key.key()];
+                let options = if given.is_empty() {
+                    blank_chooser(*key, form, language)
+                } else {
+                    chooser(*key, form, &words, given).map(Value::from_safe_string)
+                };
+                options.map(|options| (key.key(), options))
             })
             .collect();
         FormView {
@@ -443,6 +449,33 @@ impl FormView {
             options => Value::from(self.options.clone()),
         }
     }
+}
+
+/// The choosers with nothing selected, built once per language and form (`true` for the
+/// mobility report): most pages show them.
+static BLANK_CHOOSERS: LazyLock<BTreeMap<(FormLanguage, bool, FieldKey), Value>> =
+    LazyLock::new(|| {
+        let mut blank = BTreeMap::new();
+        for language in FormLanguage::ALL {
+            let words = words(*language);
+            for (form, keys) in [
+                (FormKind::Submission, SUBMISSION_KEYS),
+                (FormKind::MobilityReport, REPORT_KEYS),
+            ] {
+                for key in keys {
+                    if let Some(html) = chooser(*key, form, &words, "") {
+                        let is_report = form == FormKind::MobilityReport;
+                        blank.insert((*language, is_report, *key), Value::from_safe_string(html));
+                    }
+                }
+            }
+        }
+        blank
+    });
+
+fn blank_chooser(key: FieldKey, form: FormKind, language: FormLanguage) -> Option<Value> {
+    let is_report = form == FormKind::MobilityReport;
+    BLANK_CHOOSERS.get(&(language, is_report, key)).cloned()
 }
 
 /// The `<option>`s of a chooser, with the given values selected; `None` for fields

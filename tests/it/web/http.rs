@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+const FORM_TYPE: &str = "application/x-www-form-urlencoded";
+
 pub struct Client {
     address: SocketAddr,
     cookies: BTreeMap<String, String>,
@@ -83,7 +85,30 @@ impl Client {
             .iter()
             .map(|(key, value)| format!("{}={}", encode(key), encode(value)))
             .collect();
-        self.send("POST", path, Some(body.join("&"))).await
+        let body = (FORM_TYPE.to_owned(), body.join("&"));
+        self.send("POST", path, Some(body)).await
+    }
+
+    /// Posts `fields` and one file as `multipart/form-data`.
+    pub async fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, &str),
+    ) -> Answer {
+        const BOUNDARY: &str = "mobmatch-test-boundary";
+        let mut body = String::new();
+        for (name, value) in fields {
+            body.push_str(&format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        let (name, file_name, content) = file;
+        body.push_str(&format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{BOUNDARY}--\r\n"
+        ));
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        self.send("POST", path, Some((content_type, body))).await
     }
 
     /// Reads the CSRF token from `form_page`, then posts `pairs` with it to `path`.
@@ -99,7 +124,7 @@ impl Client {
         self.post(path, &with_token).await
     }
 
-    async fn send(&mut self, method: &str, path: &str, body: Option<String>) -> Answer {
+    async fn send(&mut self, method: &str, path: &str, body: Option<(String, String)>) -> Answer {
         let mut request = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
             self.address
@@ -115,14 +140,14 @@ impl Client {
         if let Some(language) = &self.accept_language {
             request.push_str(&format!("Accept-Language: {language}\r\n"));
         }
-        if let Some(body) = &body {
+        if let Some((content_type, body)) = &body {
             request.push_str(&format!(
-                "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n",
                 body.len()
             ));
         }
         request.push_str("\r\n");
-        if let Some(body) = &body {
+        if let Some((_, body)) = &body {
             request.push_str(body);
         }
         let mut stream = TcpStream::connect(self.address)

@@ -851,3 +851,100 @@ async fn the_admin_shows_the_inbound_log_and_retries_failed_mail() {
     assert_eq!(run.status, 303);
     assert!(admin.get("/admin/rounds").await.body.contains("R-1"));
 }
+
+#[tokio::test]
+async fn the_admin_uploads_population_figures_and_writes_and_downloads_a_report() {
+    let reports = tempfile::tempdir().unwrap();
+    let reports_dir = reports.path().display().to_string();
+    let server = TestServer::start_with(
+        TestDatabase::sqlite(),
+        &[("MOBMATCH_REPORTS__DIR", reports_dir.as_str())],
+    )
+    .await;
+    server.set_admin_password().await;
+    let mut admin = logged_in_admin(&server).await;
+
+    let token = admin.get("/admin/reports").await.csrf_token();
+    let csv = "region,year,vet_learners\nES21,2026,50000\nXX99,2026,10\n";
+    let uploaded = admin
+        .post_multipart(
+            "/admin/population",
+            &[("csrf", &token)],
+            ("population", "population.csv", csv),
+        )
+        .await;
+    assert_eq!(uploaded.status, 422, "{}", uploaded.body);
+    assert!(
+        uploaded
+            .body
+            .contains("2 rows read; 1 imported, 0 replaced, 1 rejected"),
+        "{}",
+        uploaded.body
+    );
+    assert!(
+        uploaded.body.contains("line 3: region"),
+        "{}",
+        uploaded.body
+    );
+    assert_eq!(server.store.population().await.unwrap().len(), 1);
+    let without_token = admin
+        .post_multipart(
+            "/admin/population",
+            &[],
+            ("population", "population.csv", csv),
+        )
+        .await;
+    assert_eq!(without_token.status, 403);
+
+    let mut reporter = server.client();
+    let reported = reporter
+        .post_form(
+            "/report",
+            "/report",
+            &[
+                ("sending_organisation", "TKNIKA"),
+                ("sending_region", "ES21"),
+                ("receiving_country", "SE"),
+                ("mobility_type", "vet_learner"),
+                ("participants", "6"),
+                ("fewer_opportunities", "2"),
+                ("start_date", "2026-10-05"),
+                ("end_date", "2026-10-30"),
+                ("status", "completed"),
+            ],
+        )
+        .await;
+    assert_eq!(reported.status, 303, "{}", reported.body);
+    let written = admin
+        .post_form(
+            "/admin/reports",
+            "/admin/reports/regenerate",
+            &[("month", "2026-10")],
+        )
+        .await;
+    assert_eq!(written.status, 303, "{}", written.body);
+    let page = admin.get("/admin/reports").await;
+    assert!(page.body.contains("<h2>2026-10</h2>"));
+    assert!(
+        page.body
+            .contains("href=\"/admin/reports/2026-10/targets.csv\"")
+    );
+    assert!(page.body.contains("<img src=\"/admin/reports/2026-10/"));
+    let targets = admin.get("/admin/reports/2026-10/targets.csv").await;
+    assert_eq!(targets.status, 200);
+    assert!(
+        targets
+            .header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert!(targets.body.contains("ES21"), "{}", targets.body);
+    for path in [
+        "/admin/reports/2026-10/..%2F..%2Fmobmatch.db",
+        "/admin/reports/2026-10/.hidden",
+        "/admin/reports/2026-13/targets.csv",
+        "/admin/reports/2026-10/missing.csv",
+    ] {
+        assert_eq!(admin.get(path).await.status, 404, "{path}");
+    }
+}
