@@ -269,6 +269,9 @@ async fn dashboard(
         .map(|mobility| mobility.details.fewer_opportunities)
         .sum();
     let failed_mail = state.store.outbox(Some(OutboxStatus::Failed)).await?.len();
+    let latest_report = super::reports::report_folders(&state.reports_dir)
+        .into_iter()
+        .next();
     admin_page(
         &state,
         &visitor,
@@ -285,6 +288,8 @@ async fn dashboard(
             fewer_opportunities_share => (participants > 0).then(|| format!("{:.1}", 100.0 * f64::from(fewer) / f64::from(participants))),
             fewer_opportunities_target => format!("{:.0}", 100.0 * state.fewer_opportunities_target),
             failed_mail,
+            report_month => latest_report.as_ref().map(|folder| folder.month.clone()),
+            charts => latest_report.map(|folder| folder.charts).unwrap_or_default(),
         },
     )
 }

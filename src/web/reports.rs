@@ -37,14 +37,14 @@ pub fn routes() -> Router<SharedState> {
 }
 
 #[derive(Serialize)]
-struct ReportFolder {
-    month: String,
+pub(super) struct ReportFolder {
+    pub(super) month: String,
     files: Vec<String>,
-    charts: Vec<String>,
+    pub(super) charts: Vec<String>,
 }
 
 /// The report folders, newest month first, with their files by name.
-fn report_folders(dir: &Path) -> Vec<ReportFolder> {
+pub(super) fn report_folders(dir: &Path) -> Vec<ReportFolder> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

@@ -21,6 +21,7 @@ use crate::support::TestDatabase;
 mod browser;
 mod http;
 mod pages;
+mod serve;
 
 const SECRET: &str = "web test secret";
 pub const ADMIN_PASSWORD: &str = "a long admin password";

@@ -930,6 +930,13 @@ async fn the_admin_uploads_population_figures_and_writes_and_downloads_a_report(
             .contains("href=\"/admin/reports/2026-10/targets.csv\"")
     );
     assert!(page.body.contains("<img src=\"/admin/reports/2026-10/"));
+    let dashboard = admin.get("/admin").await;
+    assert!(dashboard.body.contains("Charts of the report of 2026-10"));
+    assert!(
+        dashboard
+            .body
+            .contains("<img src=\"/admin/reports/2026-10/")
+    );
     let targets = admin.get("/admin/reports/2026-10/targets.csv").await;
     assert_eq!(targets.status, 200);
     assert!(
