@@ -415,6 +415,7 @@ async fn change_submission(
         .iter()
         .find(|(key, _)| key == "action")
         .map(|(_, value)| value.as_str());
+    let _turn = state.write_turn().await;
     let mut transaction = state.store.begin().await?;
     let submission = transaction.submission(id).await?;
     let new_status = match (action, submission.status) {
@@ -608,6 +609,7 @@ async fn retry_outbox(
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
     visitor.check_csrf(&state, &pairs)?;
+    let _turn = state.write_turn().await;
     let mut transaction = state.store.begin().await?;
     match transaction
         .retry_outbox_message(OutboxMessageId::new(id), state.now())

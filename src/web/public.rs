@@ -12,6 +12,9 @@ use minijinja::context;
 use minijinja::value::{Serde, Value};
 use serde::Deserialize;
 
+use tokio::sync::oneshot;
+
+use super::batch::PendingSubmission;
 use super::pages::{FormView, Visitor, see_other};
 use super::security::CSRF_FIELD;
 use super::{SharedState, UNCONFIRMED_DAYS, WebError};
@@ -21,7 +24,7 @@ use crate::forms::{
     parse_submission,
 };
 use crate::mail::token::{self, TokenSubject};
-use crate::mail::{OptInMail, queue_opt_in, submission_values};
+use crate::mail::{OptInMail, submission_values};
 
 pub fn routes() -> Router<SharedState> {
     Router::new()
@@ -83,28 +86,22 @@ async fn submit(
             );
         }
     };
-    let mut transaction = state.store.begin().await?;
-    let id = transaction
-        .insert_submission(&details, SubmissionStatus::Unconfirmed, Source::Web, now)
-        .await?;
-    let mail = queue_opt_in(
-        &mut transaction,
-        &state.rules,
-        &state.base_url,
-        id,
-        &details,
-        visitor.language,
-        now,
-    )
-    .await?;
-    match mail {
-        OptInMail::Queued => {
-            transaction.commit().await?;
-            Ok(see_other("/submitted"))
-        }
-        // Dropping the transaction stores nothing: a submission nobody can confirm
-        // would only wait to expire.
-        OptInMail::LimitReached => Err(WebError::TooManyMails(visitor.language)),
+    let (answer, answered) = oneshot::channel();
+    let pending = PendingSubmission {
+        details,
+        language: visitor.language,
+        received_at: now,
+        answer,
+    };
+    if state.submission_queue.try_send(pending).is_err() {
+        return Err(WebError::TooManyRequests(visitor.language));
+    }
+    match answered.await {
+        Ok(Ok(OptInMail::Queued)) => Ok(see_other("/submitted")),
+        Ok(Ok(OptInMail::LimitReached)) => Err(WebError::TooManyMails(visitor.language)),
+        Ok(Err(())) | Err(_) => Err(WebError::Internal(
+            "the submission was not stored".to_owned(),
+        )),
     }
 }
 
@@ -137,6 +134,7 @@ async fn report(
     visitor.check_public_post_limit(&state)?;
     let now = state.now();
     let fields = form_fields(&pairs);
+    let _turn = state.write_turn().await;
     let mut transaction = state.store.begin().await?;
     let mut parsed = parse_mobility_report(&fields);
     if let Ok(details) = &parsed
@@ -254,6 +252,7 @@ async fn confirm(
     if submission.status != SubmissionStatus::Unconfirmed {
         return Ok(see_other(&format!("/s/{token}")));
     }
+    let _turn = state.write_turn().await;
     let mut transaction = state.store.begin().await?;
     // Read again inside the transaction: two presses of the button confirm once.
     let current = transaction.submission(submission.id).await?;
@@ -345,6 +344,7 @@ async fn change_submission(
         .map(|(_, value)| value.as_str());
     match action {
         Some("withdraw") => {
+            let _turn = state.write_turn().await;
             let mut transaction = state.store.begin().await?;
             transaction
                 .set_submission_status(submission.id, SubmissionStatus::Withdrawn, now)
@@ -359,6 +359,7 @@ async fn change_submission(
             };
             match parse_submission(&form_fields(&pairs), &context) {
                 Ok(details) => {
+                    let _turn = state.write_turn().await;
                     let mut transaction = state.store.begin().await?;
                     transaction
                         .update_submission(submission.id, &details, now)

@@ -955,3 +955,48 @@ async fn the_admin_uploads_population_figures_and_writes_and_downloads_a_report(
         assert_eq!(admin.get(path).await.status, 404, "{path}");
     }
 }
+
+on_both_backends!(
+    concurrent_submissions_are_each_stored_once_within_the_mail_limit,
+    |database| {
+        let server = TestServer::start_with(
+            database,
+            &[
+                ("MOBMATCH_MAIL__REPLY_LIMIT_PER_HOUR", "3"),
+                ("MOBMATCH_WEB__PUBLIC_POSTS_PER_MINUTE", "100"),
+            ],
+        )
+        .await;
+        let mut posts = Vec::new();
+        for number in 0..24 {
+            let mut client = server.client();
+            // Every third submission names one shared address, the others their own.
+            let email = if number % 3 == 0 {
+                "shared@school.example".to_owned()
+            } else {
+                format!("school{number}@school.example")
+            };
+            posts.push(tokio::spawn(async move {
+                let offer = valid_offer("Concurrent school", &email);
+                client.post_form("/submit", "/submit", &offer).await.status
+            }));
+        }
+        let mut statuses = Vec::new();
+        for post in posts {
+            statuses.push(post.await.unwrap());
+        }
+        assert_eq!(
+            statuses.iter().filter(|status| **status == 303).count(),
+            16 + 3,
+            "{statuses:?}"
+        );
+        assert_eq!(statuses.iter().filter(|status| **status == 429).count(), 5);
+        let stored = server
+            .store
+            .submissions(&SubmissionFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 19);
+        assert_eq!(server.store.outbox(None).await.unwrap().len(), 19);
+    }
+);
