@@ -225,7 +225,7 @@ impl Visitor {
         Ok(response)
     }
 
-    pub fn add_cookies(&self, state: &SharedState, response: &mut Response) {
+    fn add_cookies(&self, state: &SharedState, response: &mut Response) {
         let headers = response.headers_mut();
         if self.csrf_nonce_is_new {
             headers.append(
