@@ -1,15 +1,18 @@
 """An SMTP server for the tests (aiosmtpd), on loopback: STARTTLS with the test
-certificate, AUTH PLAIN/LOGIN for test/secret once TLS is up, and answers chosen by the
+certificate on one port, TLS from the first byte (implicit TLS, as on port 465) on
+another, AUTH PLAIN/LOGIN for test/secret once TLS is up, and answers chosen by the
 recipient so tests can provoke failures: `reject…@` gets 550, `tempfail…@` gets 451 the
 first time and is accepted after. Accepted mail goes into a Maildir.
 
-Usage: smtp_test_server.py PORT MAILDIR CERT KEY
+Usage: smtp_test_server.py MAILDIR CERT KEY [--starttls-port PORT] [--implicit-tls-port PORT]
+(at least one port; the test script asks only for those not yet served).
 """
+
+import argparse
 
 import asyncio
 import mailbox
 import ssl
-import sys
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -42,25 +45,50 @@ def authenticate(server, session, envelope, mechanism, auth_data):
 
 
 def main():
-    port, maildir, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+    arguments = argparse.ArgumentParser()
+    arguments.add_argument("maildir")
+    arguments.add_argument("cert")
+    arguments.add_argument("key")
+    arguments.add_argument("--starttls-port", type=int)
+    arguments.add_argument("--implicit-tls-port", type=int)
+    options = arguments.parse_args()
+    if options.starttls_port is None and options.implicit_tls_port is None:
+        arguments.error("give --starttls-port, --implicit-tls-port or both")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    controller = Controller(
-        Handler(maildir),
-        hostname="127.0.0.1",
-        port=port,
-        tls_context=context,
-        require_starttls=True,
-        authenticator=authenticate,
-        auth_required=True,
-        auth_require_tls=True,
-    )
-    controller.start()
+    context.load_cert_chain(options.cert, options.key)
+    handler = Handler(options.maildir)
+    common = dict(hostname="127.0.0.1", authenticator=authenticate, auth_required=True)
+    controllers = []
+    if options.starttls_port is not None:
+        controllers.append(
+            Controller(
+                handler,
+                port=options.starttls_port,
+                tls_context=context,
+                require_starttls=True,
+                auth_require_tls=True,
+                **common,
+            )
+        )
+    if options.implicit_tls_port is not None:
+        # aiosmtpd counts only STARTTLS as TLS for AUTH; this port speaks nothing but TLS.
+        controllers.append(
+            Controller(
+                handler,
+                port=options.implicit_tls_port,
+                ssl_context=context,
+                auth_require_tls=False,
+                **common,
+            )
+        )
+    for controller in controllers:
+        controller.start()
     print("ready", flush=True)
     try:
         asyncio.new_event_loop().run_forever()
     finally:
-        controller.stop()
+        for controller in controllers:
+            controller.stop()
 
 
 if __name__ == "__main__":

@@ -11,11 +11,14 @@ use serde::Serialize;
 
 use crate::config::{Config, InboundMailbox, WriteOutcome, write_example_config};
 use crate::domain::{
-    Answer, Introduction, IntroductionStatus, Mobility, MobilityStatus, Role, SideAnswer, Source,
-    Submission, SubmissionStatus,
+    Answer, EmailAddress, Introduction, IntroductionStatus, Mobility, MobilityStatus, Role,
+    SideAnswer, Source, Submission, SubmissionStatus,
 };
 use crate::import::{self, ImportReport};
+use crate::introductions::{IntroductionSettings, remind};
 use crate::mail::{self, IngestReport, MailRules, Transport};
+use crate::personal_data::{self, ForgetReport, Mode};
+use crate::privacy::PurgeReport;
 use crate::report::{self, ExportFormat, ExportTable, ReportFiles, ReportInput, ReportMonth};
 use crate::round::{RoundMode, RoundReport, run_round};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
@@ -117,6 +120,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Send reminders for unanswered introductions, expire the ones left unanswered too
+    /// long, and ask for the report of each planned mobility that has ended.
+    Remind {
+        /// Run as if it were this time (RFC 3339), for tests.
+        #[arg(long, hide = true, value_name = "TIME")]
+        now: Option<DateTime<Utc>>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Deliver the outbox now.
     Send {
         #[arg(long)]
@@ -147,6 +159,40 @@ pub enum Command {
         /// The file to write (default: standard output).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Add the contact names and addresses to the submissions export (personal data:
+        /// keep the file safe and delete it when done).
+        #[arg(long)]
+        with_contacts: bool,
+    },
+    /// Remove or blank the personal data past its retention time ([retention]): raw
+    /// inbound emails, bodies of sent mail, rejected messages, closed contacts.
+    Purge {
+        /// Count what would go and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Erase a person: their contact details become a pseudonym, their messages are
+    /// deleted and every mention of them is replaced; mobility counts stay. Logged.
+    Forget {
+        #[arg(value_name = "EMAIL", value_parser = parse_email)]
+        email: EmailAddress,
+        /// Who asks for the erasure, for the erasure log (default: $USER).
+        #[arg(long, env = "USER", value_name = "NAME")]
+        by: String,
+        /// Count what would change and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write everything held about an email address into a JSON file (the right of access).
+    ExportPerson {
+        #[arg(value_name = "EMAIL", value_parser = parse_email)]
+        email: EmailAddress,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
     },
     /// Import mobilities or population figures from a CSV file.
     Import {
@@ -241,7 +287,9 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             } else {
                 RoundMode::Record
             };
-            let report = run_round(&store, &config.matching, now, today, mode).await?;
+            let introductions = IntroductionSettings::from_config(config);
+            let report =
+                run_round(&store, &config.matching, &introductions, now, today, mode).await?;
             print_round(&report, candidates, json)?;
             Outcome::Success
         }
@@ -284,6 +332,21 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             }
             printed?;
             tally.finish(json)?
+        }
+        Command::Remind { now, json } => {
+            let now = now.unwrap_or_else(Utc::now);
+            let today = now.with_timezone(&config.timezone).date_naive();
+            let settings = IntroductionSettings::from_config(config);
+            let report = remind(&store, &settings, now, today).await?;
+            if json {
+                println!("{}", serde_json::to_string(&report)?);
+            } else {
+                println!(
+                    "Introduced {}, reminded {}, expired {}; asked for {} mobility reports.",
+                    report.introduced, report.reminded, report.expired, report.completion_requests
+                );
+            }
+            Outcome::Success
         }
         Command::Send { json } => {
             let extra_root = extra_root_certificate();
@@ -359,7 +422,13 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             format,
             month,
             out,
+            with_contacts,
         } => {
+            if with_contacts && !matches!(what, ExportKind::Submissions) {
+                anyhow::bail!(
+                    "--with-contacts adds contacts to the submissions export only; use it with --what submissions"
+                );
+            }
             if out.is_none() && !format.is_text() && std::io::stdout().is_terminal() {
                 anyhow::bail!(
                     "{format} is a binary format; give --out FILE or redirect the output to a file"
@@ -370,12 +439,15 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                     "mobilities",
                     report::mobilities_frame(&store.mobilities(&MobilityFilter::default()).await?)?,
                 ),
-                ExportKind::Submissions => ExportTable::new(
-                    "submissions",
-                    report::submissions_frame(
-                        &store.submissions(&SubmissionFilter::default()).await?,
-                    )?,
-                ),
+                ExportKind::Submissions => {
+                    let submissions = store.submissions(&SubmissionFilter::default()).await?;
+                    let frame = if with_contacts {
+                        report::submissions_frame_with_contacts(&submissions)?
+                    } else {
+                        report::submissions_frame(&submissions)?
+                    };
+                    ExportTable::new("submissions", frame)
+                }
                 ExportKind::Targets => {
                     let month = month.unwrap_or_else(|| previous_month(config));
                     report::targets_export(&report_input(&store).await?, month, &config.targets)?
@@ -389,6 +461,45 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                     stdout.flush()?;
                 }
             }
+            Outcome::Success
+        }
+        Command::Purge { dry_run, json } => {
+            let mode = if dry_run { Mode::DryRun } else { Mode::Apply };
+            let report =
+                personal_data::purge(&store, &config.retention.periods, Utc::now(), mode).await?;
+            print_purge_report(&report, json)?;
+            Outcome::Success
+        }
+        Command::Forget {
+            email,
+            by,
+            dry_run,
+            json,
+        } => {
+            let by = by.trim();
+            if by.is_empty() {
+                anyhow::bail!(
+                    "--by is empty; name who asks for the erasure, for the erasure log, such as --by \"Maria Lopez\""
+                );
+            }
+            let mode = if dry_run { Mode::DryRun } else { Mode::Apply };
+            let report = personal_data::forget(&store, &email, by, Utc::now(), mode).await?;
+            print_forget_report(&email, &report, json)?;
+            Outcome::Success
+        }
+        Command::ExportPerson { email, out } => {
+            let export = personal_data::export_person(&store, &email, Utc::now()).await?;
+            write_json_file(&out, &export)?;
+            println!(
+                "Wrote {}: {} organisations, {} submissions, {} introductions, {} mobilities, {} messages received, {} sent.",
+                out.display(),
+                export.organisations.len(),
+                export.submissions.len(),
+                export.introductions.len(),
+                export.mobilities.len(),
+                export.messages_received.len(),
+                export.messages_sent.len()
+            );
             Outcome::Success
         }
         Command::Import { what, file, json } => {
@@ -497,6 +608,91 @@ async fn set_admin_password(store: &Store) -> anyhow::Result<()> {
         .await?;
     transaction.commit().await?;
     println!("The admin password is set; sessions opened with the old one have ended.");
+    Ok(())
+}
+
+fn print_purge_report(report: &PurgeReport, json: bool) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut stdout, report)?;
+        writeln!(stdout)?;
+        return Ok(());
+    }
+    let (intro, verbs) = if report.dry_run {
+        (
+            "Dry run, nothing changed; a purge now would",
+            ["delete", "drop", "blank", "erase"],
+        )
+    } else {
+        ("Purged:", ["deleted", "dropped", "blanked", "erased"])
+    };
+    writeln!(
+        stdout,
+        "{intro} {} {} rejected or unrecognised messages, {} the raw text of {} messages, {} the bodies of {} sent emails, {} the contacts of {} organisations whose submissions closed.",
+        verbs[0],
+        report.rejected_messages_deleted,
+        verbs[1],
+        report.raw_messages_dropped,
+        verbs[2],
+        report.sent_mail_bodies_blanked,
+        verbs[3],
+        report.closed_contacts_erased,
+    )?;
+    Ok(())
+}
+
+fn print_forget_report(
+    email: &EmailAddress,
+    report: &ForgetReport,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut stdout, report)?;
+        writeln!(stdout)?;
+        return Ok(());
+    }
+    let counts = &report.counts;
+    let intro = if report.dry_run {
+        "Dry run, nothing changed; erasing"
+    } else {
+        "Erased"
+    };
+    writeln!(
+        stdout,
+        "{intro} {email}: {} organisations pseudonymised, {} submissions' notes blanked, {} messages deleted, {} stripped of their text, {} outbox messages blanked, {} other mentions replaced; {} introductions and {} mobilities keep their counts.",
+        counts.organisations,
+        counts.submissions,
+        counts.messages_deleted,
+        counts.messages_stripped,
+        counts.outbox_messages,
+        counts.mentions,
+        counts.introductions,
+        counts.mobilities,
+    )?;
+    for earlier in &report.erased_before {
+        writeln!(stdout, "The same address was erased before, at {earlier}.")?;
+    }
+    Ok(())
+}
+
+/// Writes `value` as indented JSON into `path` through a temporary file beside it, so
+/// that a failure leaves no half-written file.
+fn write_json_file(path: &std::path::Path, value: &impl Serialize) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let mut text = serde_json::to_vec_pretty(value)?;
+    text.push(b'\n');
+    std::fs::write(&partial, text).with_context(|| {
+        format!(
+            "cannot write {}; check that its folder exists and is writable",
+            partial.display()
+        )
+    })?;
+    std::fs::rename(&partial, path)
+        .with_context(|| format!("cannot move {} to {}", partial.display(), path.display()))?;
     Ok(())
 }
 
@@ -1164,6 +1360,10 @@ impl TableRow for IntroductionView<'_> {
 
 fn parse_submission_status(text: &str) -> Result<SubmissionStatus, String> {
     SubmissionStatus::from_value(text).map_err(|error| error.to_string())
+}
+
+fn parse_email(text: &str) -> Result<EmailAddress, String> {
+    EmailAddress::parse(text).map_err(|error| error.to_string())
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {

@@ -22,7 +22,9 @@ use cron::Schedule;
 use rand::Rng;
 
 use crate::domain::EmailAddress;
+pub use crate::introductions::Timing as IntroductionTiming;
 pub use crate::matching::{MatchingSettings, ScoreWeights};
+pub use crate::privacy::RetentionSettings;
 use crate::store::url_without_password;
 
 /// The file read from the working directory when no `--config` is given.
@@ -47,8 +49,32 @@ pub struct Config {
     pub web: WebSettings,
     pub schedule: ScheduleSettings,
     pub matching: MatchingSettings,
+    /// When unanswered introductions are reminded and expire (`[introductions]`).
+    pub introductions: IntroductionTiming,
     pub targets: TargetSettings,
     pub reports: ReportSettings,
+    pub retention: RetentionConfig,
+}
+
+/// `[retention]`: how long personal data is kept, and whom people write to about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetentionConfig {
+    pub periods: RetentionSettings,
+    /// Whom people write to about their data (to see or erase it); `None` means the first
+    /// `mail.secretariat` address, or else `mail.address`.
+    pub contact: Option<EmailAddress>,
+}
+
+impl Config {
+    /// The address the privacy notice names: `retention.contact`, else the first
+    /// secretariat address, else our own.
+    pub fn privacy_contact(&self) -> &EmailAddress {
+        self.retention
+            .contact
+            .as_ref()
+            .or(self.mail.secretariat.first())
+            .unwrap_or(&self.mail.address)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -124,6 +150,8 @@ pub struct ScheduleSettings {
     pub matching_round: Schedule,
     pub reminders: Schedule,
     pub monthly_report: Schedule,
+    /// Remove what is past its retention time (`mobmatch purge`).
+    pub purge: Schedule,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -215,6 +243,13 @@ pub enum ConfigError {
         "the [matching] score weights are all 0; give at least one part of the score a weight above 0, such as field_specificity_weight = 30"
     )]
     NoScoreWeight,
+    #[error(
+        "introductions.remind_after_days ({remind_after_days}) is not less than introductions.expire_after_days ({expire_after_days}), so nobody would be reminded; make the reminder come first, such as 7 and 21"
+    )]
+    ReminderAfterExpiry {
+        remind_after_days: u32,
+        expire_after_days: u32,
+    },
     #[error("cannot write {}: {io_error}; check that its folder exists and is writable", path.display())]
     Unwritable { path: PathBuf, io_error: io::Error },
 }
@@ -470,13 +505,42 @@ fn read_config(sources: &mut Sources) -> Result<Config, ConfigError> {
                 "0 0 7 1 * *",
                 parse_schedule,
             )?,
+            purge: sources.parsed("schedule.purge", "0 30 3 * * *", parse_schedule)?,
         },
         matching: read_matching(sources)?,
+        introductions: read_introductions(sources)?,
         targets: read_targets(sources)?,
         reports: ReportSettings {
             dir: sources.text("reports.dir", "reports")?.into(),
         },
+        retention: read_retention(sources)?,
     })
+}
+
+fn read_retention(sources: &mut Sources) -> Result<RetentionConfig, ConfigError> {
+    let defaults = RetentionSettings::default();
+    // At least a day: a purge at once would remove messages before anybody could read them.
+    let days = 1..=36_500;
+    let mut period = |key: &'static str, default: u32| -> Result<u32, ConfigError> {
+        Ok(sources.whole_number(key, days.clone())?.unwrap_or(default))
+    };
+    let periods = RetentionSettings {
+        raw_messages_days: period("retention.raw_messages_days", defaults.raw_messages_days)?,
+        sent_mail_bodies_days: period(
+            "retention.sent_mail_bodies_days",
+            defaults.sent_mail_bodies_days,
+        )?,
+        rejected_messages_days: period(
+            "retention.rejected_messages_days",
+            defaults.rejected_messages_days,
+        )?,
+        closed_contacts_days: period(
+            "retention.closed_contacts_days",
+            defaults.closed_contacts_days,
+        )?,
+    };
+    let contact = sources.parsed("retention.contact", "", parse_optional_email)?;
+    Ok(RetentionConfig { periods, contact })
 }
 
 fn read_mail(sources: &mut Sources) -> Result<MailSettings, ConfigError> {
@@ -610,6 +674,25 @@ fn read_matching(sources: &mut Sources) -> Result<MatchingSettings, ConfigError>
     })
 }
 
+fn read_introductions(sources: &mut Sources) -> Result<IntroductionTiming, ConfigError> {
+    let remind_after_days = sources
+        .whole_number("introductions.remind_after_days", 1..=365)?
+        .unwrap_or(7);
+    let expire_after_days = sources
+        .whole_number("introductions.expire_after_days", 1..=365)?
+        .unwrap_or(21);
+    if remind_after_days >= expire_after_days {
+        return Err(ConfigError::ReminderAfterExpiry {
+            remind_after_days,
+            expire_after_days,
+        });
+    }
+    Ok(IntroductionTiming {
+        remind_after_days,
+        expire_after_days,
+    })
+}
+
 fn read_targets(sources: &mut Sources) -> Result<TargetSettings, ConfigError> {
     let share = "a share from 0 to 1, such as 0.2 for 20%";
     let vet_mobility_rate = sources.number("targets.vet_mobility_rate", 0.20, 0.0..=1.0, share)?;
@@ -679,6 +762,14 @@ fn parse_email(text: &str) -> Result<EmailAddress, Rejection> {
             "something like matchmaking@example.org",
         )
     })
+}
+
+/// An address, or nothing when the text is empty.
+fn parse_optional_email(text: &str) -> Result<Option<EmailAddress>, Rejection> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_email(text).map(Some)
 }
 
 fn parse_timezone(text: &str) -> Result<Tz, Rejection> {
@@ -1271,6 +1362,13 @@ mod tests {
             }
         );
         assert_eq!(
+            config.introductions,
+            IntroductionTiming {
+                remind_after_days: 7,
+                expire_after_days: 21,
+            }
+        );
+        assert_eq!(
             config.targets,
             TargetSettings {
                 vet_mobility_rate: 0.20,
@@ -1618,6 +1716,14 @@ mod tests {
                 "the [matching] score weights are all 0; give at least one part of the score a weight above 0",
             ),
             (
+                "[introductions]\nremind_after_days = 0",
+                "introductions.remind_after_days in mobmatch.toml: 0 is out of range; expected a whole number from 1 to 365",
+            ),
+            (
+                "[introductions]\nremind_after_days = 21\nexpire_after_days = 14",
+                "introductions.remind_after_days (21) is not less than introductions.expire_after_days (14), so nobody would be reminded",
+            ),
+            (
                 "[targets]\nvet_mobility_rate = 20",
                 "targets.vet_mobility_rate in mobmatch.toml: 20 is out of range; expected a share from 0 to 1, such as 0.2 for 20%",
             ),
@@ -1637,6 +1743,48 @@ mod tests {
                 "{file_text}\ngave: {message}\nwanted: {expected_start}…"
             );
         }
+    }
+
+    #[test]
+    fn retention_periods_and_the_privacy_contact_are_read_and_checked() {
+        let defaults = load(None, &[]).unwrap();
+        assert_eq!(defaults.retention.periods, RetentionSettings::default());
+        assert_eq!(defaults.retention.contact, None);
+        assert_eq!(defaults.schedule.purge.source(), "0 30 3 * * *");
+        assert_eq!(
+            defaults.privacy_contact(),
+            &email("matchmaking@example.org")
+        );
+        let with_secretariat = load(
+            Some("[mail]\nsecretariat = [\"secretariat@earlall.example\"]"),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            with_secretariat.privacy_contact(),
+            &email("secretariat@earlall.example")
+        );
+        let config = load(
+            Some(
+                "[retention]\nraw_messages_days = 60\nclosed_contacts_days = 365\n\
+                 contact = \"dpo@earlall.example\"",
+            ),
+            &[("MOBMATCH_RETENTION__REJECTED_MESSAGES_DAYS", "7")],
+        )
+        .unwrap();
+        assert_eq!(config.retention.periods.raw_messages_days, 60);
+        assert_eq!(config.retention.periods.closed_contacts_days, 365);
+        assert_eq!(config.retention.periods.rejected_messages_days, 7);
+        assert_eq!(config.retention.periods.sent_mail_bodies_days, 90);
+        assert_eq!(config.privacy_contact(), &email("dpo@earlall.example"));
+        assert_eq!(
+            error_message(Some("[retention]\nsent_mail_bodies_days = 0"), &[]),
+            "retention.sent_mail_bodies_days in mobmatch.toml: 0 is out of range; expected a whole number from 1 to 36500"
+        );
+        assert!(
+            error_message(Some("[retention]\ncontact = \"nobody\""), &[])
+                .contains("retention.contact in mobmatch.toml: \"nobody\" is not an email address")
+        );
     }
 
     #[test]

@@ -138,13 +138,12 @@ impl ImportRow for MobilityRow {
         {
             return Ok(RowWrite::Rejected(RowError {
                 line: self.line,
-                errors: vec![FieldError {
-                    field: FieldKey::Introduction.key(),
-                    value: introduction.to_string(),
-                    message:
-                        "no introduction has this reference; check it, or leave the column empty"
-                            .to_owned(),
-                }],
+                errors: vec![FieldError::in_english(
+                    FieldKey::Introduction.key(),
+                    introduction.to_string(),
+                    "no introduction has this reference; check it, or leave the column empty"
+                        .to_owned(),
+                )],
             }));
         }
         Ok(
@@ -414,11 +413,11 @@ fn cell_value<T>(
 ) -> Option<T> {
     parse(value)
         .map_err(|error| {
-            errors.push(FieldError {
+            errors.push(FieldError::new(
                 field,
-                value: value.to_owned(),
-                message: error.to_string(),
-            })
+                value.to_owned(),
+                error.problem().clone().into(),
+            ))
         })
         .ok()
 }
@@ -495,11 +494,7 @@ impl CsvTable {
                     } else {
                         format!("{error}; check the quotes and separators on this line")
                     };
-                    let errors = vec![FieldError {
-                        field: "row",
-                        value: String::new(),
-                        message,
-                    }];
+                    let errors = vec![FieldError::in_english("row", String::new(), message)];
                     return Some((line, Err(RowError { line, errors })));
                 }
             }

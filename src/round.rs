@@ -1,12 +1,19 @@
 //! A matching round as the shell runs it: read the open submissions and the earlier
-//! introductions, plan the round with the pure `matching` module, and record the round
-//! and its introductions in one transaction, or, in a dry run, record nothing.
+//! introductions, plan the round with the pure `matching` module, and record the round,
+//! its introductions and the introduction emails to both sides of each in one
+//! transaction, or, in a dry run, record nothing.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::domain::{IntroductionId, IntroductionStatus, RoundId, SubmissionStatus};
+use crate::domain::{
+    Introduction, IntroductionId, IntroductionStatus, RoundId, Submission, SubmissionId,
+    SubmissionStatus,
+};
+use crate::introductions::{IntroductionSettings, introduce};
+use crate::mail::letters::Parties;
 use crate::matching::{MatchingSettings, RoundPlan, plan_round};
 use crate::store::{NewIntroduction, NewRound, Store, StoreError, SubmissionFilter};
 
@@ -37,11 +44,13 @@ pub struct StoredRound {
     pub introductions: Vec<IntroductionId>,
 }
 
-/// Runs a round over the submissions open on `today`. The introductions are stored as
-/// `proposed`: delivering them is the introductions' job.
+/// Runs a round over the submissions open on `today`. Each introduction is stored and,
+/// in the same transaction, its emails to both sides are queued, which makes it
+/// `introduced`.
 pub async fn run_round(
     store: &Store,
     settings: &MatchingSettings,
+    introductions: &IntroductionSettings,
     started_at: DateTime<Utc>,
     today: NaiveDate,
     mode: RoundMode,
@@ -62,7 +71,14 @@ pub async fn run_round(
     let stored = match mode {
         RoundMode::DryRun => None,
         RoundMode::Record => {
-            Some(record(store, &plan, &parameters, started_at, duration_ms).await?)
+            let recorded = Recorded {
+                plan: &plan,
+                parameters: &parameters,
+                submissions: &submissions,
+                started_at,
+                duration_ms,
+            };
+            Some(record(store, introductions, recorded).await?)
         }
     };
     tracing::info!(
@@ -85,13 +101,31 @@ pub async fn run_round(
     })
 }
 
-async fn record(
-    store: &Store,
-    plan: &RoundPlan,
-    parameters: &serde_json::Value,
+/// What a recorded round writes.
+struct Recorded<'a> {
+    plan: &'a RoundPlan,
+    parameters: &'a serde_json::Value,
+    submissions: &'a [Submission],
     started_at: DateTime<Utc>,
     duration_ms: u64,
+}
+
+async fn record(
+    store: &Store,
+    settings: &IntroductionSettings,
+    recorded: Recorded<'_>,
 ) -> Result<StoredRound, StoreError> {
+    let Recorded {
+        plan,
+        parameters,
+        submissions,
+        started_at,
+        duration_ms,
+    } = recorded;
+    let by_id: HashMap<SubmissionId, &Submission> = submissions
+        .iter()
+        .map(|submission| (submission.id, submission))
+        .collect();
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     let mut transaction = store.begin().await?;
     let round = transaction
@@ -108,17 +142,34 @@ async fn record(
         .await?;
     let mut introductions = Vec::with_capacity(plan.introductions.len());
     for planned in &plan.introductions {
-        let id = transaction
-            .insert_introduction(&NewIntroduction {
-                round,
-                offer: planned.offer,
-                request: planned.request,
-                score: planned.score.points(),
-                reasons: planned.reasons.clone(),
-                status: IntroductionStatus::Proposed,
-                created_at: started_at,
-            })
-            .await?;
+        let new = NewIntroduction {
+            round,
+            offer: planned.offer,
+            request: planned.request,
+            score: planned.score.points(),
+            reasons: planned.reasons.clone(),
+            status: IntroductionStatus::Proposed,
+            created_at: started_at,
+        };
+        let id = transaction.insert_introduction(&new).await?;
+        let introduction = Introduction {
+            id,
+            round,
+            offer: new.offer,
+            request: new.request,
+            score: new.score,
+            reasons: new.reasons,
+            status: new.status,
+            host_answer: None,
+            sender_answer: None,
+            created_at: started_at,
+        };
+        let parties = Parties {
+            introduction: &introduction,
+            offer: by_id[&planned.offer],
+            request: by_id[&planned.request],
+        };
+        introduce(&mut transaction, settings, parties, started_at).await?;
         introductions.push(id);
     }
     transaction.commit().await?;

@@ -6,10 +6,10 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-use super::InvalidValue;
 use super::reference::{
     COUNTRIES, ISCED, IscedRecord, LANGUAGES, NUTS, NUTS2_BY_NAME, NamedCode, NutsRecord, fold_name,
 };
+use super::{InvalidValue, ValueProblem};
 
 macro_rules! code_handle {
     ($name:ident, $record:ty) => {
@@ -82,39 +82,37 @@ impl Region {
     pub fn parse(input: &str) -> Result<Region, InvalidValue> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
-            return Err(InvalidValue::new(
-                "missing; write a NUTS 2 region code such as ES21",
-            ));
+            return Err(ValueProblem::RegionMissing.into());
         }
         let code = trimmed.to_uppercase();
         if let Some(record) = NUTS.get(&code) {
             return match record.level {
                 2 if !record.code.ends_with("ZZ") => Ok(Region(record)),
-                2 => Err(InvalidValue::new(format!(
-                    "{code} stands for areas outside any region; write the region the organisation is in, for example ES21"
-                ))),
+                2 => Err(ValueProblem::RegionOutsideAnyRegion { code }.into()),
                 3 => {
                     let parent = NUTS
                         .get(&record.code[..4])
                         .expect("every NUTS 3 code has a NUTS 2 parent");
-                    Err(InvalidValue::new(format!(
-                        "{code} ({}) is a NUTS 3 area; write its NUTS 2 region, {} ({})",
-                        record.name, parent.code, parent.name
-                    )))
+                    Err(ValueProblem::RegionIsNuts3 {
+                        code,
+                        name: record.name.to_string(),
+                        parent_code: parent.code.to_string(),
+                        parent_name: parent.name.to_string(),
+                    }
+                    .into())
                 }
-                _ => Err(InvalidValue::new(format!(
-                    "{code} ({}) is larger than a NUTS 2 region; write the NUTS 2 region, for example {}",
-                    record.name,
-                    example_nuts2_within(&record.code)
-                ))),
+                _ => Err(ValueProblem::RegionLargerThanNuts2 {
+                    name: record.name.to_string(),
+                    example: example_nuts2_within(&record.code),
+                    code,
+                }
+                .into()),
             };
         }
         if let Some(&index) = NUTS2_BY_NAME.get(&fold_name(trimmed)) {
             return Ok(Region(&NUTS.records[index]));
         }
-        Err(InvalidValue::new(
-            "not a NUTS 2021 region; write a NUTS 2 code such as ES21 (País Vasco) or SE23 (Västsverige), as listed at https://ec.europa.eu/eurostat/web/nuts",
-        ))
+        Err(ValueProblem::NotARegion.into())
     }
 
     /// Every NUTS 2 region, in the order of the NUTS table (country by country).
@@ -145,14 +143,13 @@ impl IscedField {
         let code = input.trim();
         let well_formed = matches!(code.len(), 2..=4) && code.bytes().all(|b| b.is_ascii_digit());
         if !well_formed {
-            return Err(InvalidValue::new(
-                "not an ISCED-F code; write codes of 2, 3 or 4 digits, for example 0713 (Electricity and energy) or 07",
-            ));
+            return Err(ValueProblem::NotAnIscedCode.into());
         }
         ISCED.get(code).map(IscedField).ok_or_else(|| {
-            InvalidValue::new(format!(
-                "{code} is not an ISCED-F 2013 field; write a code such as 0713 (Electricity and energy) or 0722 (Materials)"
-            ))
+            ValueProblem::UnknownIscedField {
+                code: code.to_owned(),
+            }
+            .into()
         })
     }
 
@@ -175,11 +172,7 @@ impl Language {
         LANGUAGES
             .get(&fold_name(input))
             .map(Language)
-            .ok_or_else(|| {
-                InvalidValue::new(
-                    "not a language we know; write ISO 639-1 codes or English names, for example en, es or Swedish",
-                )
-            })
+            .ok_or_else(|| ValueProblem::NotALanguage.into())
     }
 
     /// Every ISO 639-1 language, in code order.
@@ -203,11 +196,10 @@ impl Country {
             "uk" => "gb",
             other => other,
         };
-        COUNTRIES.get(key).map(Country).ok_or_else(|| {
-            InvalidValue::new(
-                "not a country we know; write ISO 3166 two-letter codes or English names, for example SE, FI or Spain",
-            )
-        })
+        COUNTRIES
+            .get(key)
+            .map(Country)
+            .ok_or_else(|| ValueProblem::NotACountry.into())
     }
 
     fn from_nuts_country(nuts_country: &str) -> Country {

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::InvalidValue;
+use super::{InvalidValue, ValueProblem};
 
 /// From `start` to `end`, both days included: a window from D1 to D2 holds
 /// D2 − D1 + 1 days.
@@ -16,9 +16,7 @@ pub struct DateWindow {
 impl DateWindow {
     pub fn new(start: NaiveDate, end: NaiveDate) -> Result<DateWindow, InvalidValue> {
         if end < start {
-            return Err(InvalidValue::new(format!(
-                "the end ({end}) is before the start ({start}); write an end on or after the start"
-            )));
+            return Err(ValueProblem::EndBeforeStart { start, end }.into());
         }
         Ok(DateWindow { start, end })
     }
@@ -55,17 +53,16 @@ pub struct DurationRange {
 impl DurationRange {
     pub fn new(min_days: u32, max_days: u32) -> Result<DurationRange, InvalidValue> {
         if min_days == 0 {
-            return Err(InvalidValue::new("a duration must be at least 1 day"));
+            return Err(ValueProblem::DurationZero.into());
         }
         if min_days > max_days {
-            return Err(InvalidValue::new(format!(
-                "the shorter duration goes first; write {max_days}-{min_days}, not {min_days}-{max_days}"
-            )));
+            return Err(ValueProblem::DurationReversed { min_days, max_days }.into());
         }
         if max_days > MAX_DURATION_DAYS {
-            return Err(InvalidValue::new(format!(
-                "longer than {MAX_DURATION_DAYS} days; write a duration of at most {MAX_DURATION_DAYS} days"
-            )));
+            return Err(ValueProblem::DurationTooLong {
+                max_days: MAX_DURATION_DAYS,
+            }
+            .into());
         }
         Ok(DurationRange { min_days, max_days })
     }

@@ -2,7 +2,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-use super::InvalidValue;
+use super::{InvalidValue, ValueProblem};
 
 /// An email address as people write it in forms: one `@`, a domain with a dot, no
 /// spaces. Stored in lower case so that the same person is found however they typed it.
@@ -17,9 +17,8 @@ impl EmailAddress {
             .unwrap_or(trimmed)
             .trim_start_matches('<')
             .trim_end_matches('>');
-        let expected = "not an email address; write one such as anna.berg@school.example";
         let Some((local, domain)) = address.split_once('@') else {
-            return Err(InvalidValue::new(expected));
+            return Err(ValueProblem::NotAnEmailAddress.into());
         };
         let well_formed = !local.is_empty()
             && address.len() <= 254
@@ -32,7 +31,7 @@ impl EmailAddress {
                 .chars()
                 .any(|c| c.is_whitespace() || matches!(c, ',' | ';' | '<' | '>'));
         if !well_formed {
-            return Err(InvalidValue::new(expected));
+            return Err(ValueProblem::NotAnEmailAddress.into());
         }
         Ok(EmailAddress(address.to_lowercase()))
     }

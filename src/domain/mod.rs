@@ -6,6 +6,7 @@ mod codes;
 mod dates;
 mod email;
 mod kinds;
+mod problems;
 mod records;
 mod reference;
 
@@ -17,6 +18,7 @@ pub use email::EmailAddress;
 pub use kinds::{
     Answer, IntroductionStatus, MobilityStatus, MobilityType, Role, Source, SubmissionStatus,
 };
+pub use problems::ValueProblem;
 pub use records::{
     Destination, IntroducedPair, Introduction, IntroductionId, Mobility, MobilityDetails,
     MobilityId, Organisation, Population, Round, RoundId, SideAnswer, Submission,
@@ -26,15 +28,27 @@ pub use records::{
 /// A value that does not parse. The message says what is wrong and what to write
 /// instead, with an example, in words a VET-school secretary understands.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
+#[error("{problem}")]
 pub struct InvalidValue {
-    message: String,
+    problem: ValueProblem,
 }
 
 impl InvalidValue {
+    /// A problem described in English only, for values that come from files or the
+    /// database rather than from a person's form.
     pub fn new(message: impl Into<String>) -> InvalidValue {
         InvalidValue {
-            message: message.into(),
+            problem: ValueProblem::Other(message.into()),
         }
+    }
+
+    pub fn problem(&self) -> &ValueProblem {
+        &self.problem
+    }
+}
+
+impl From<ValueProblem> for InvalidValue {
+    fn from(problem: ValueProblem) -> InvalidValue {
+        InvalidValue { problem }
     }
 }

@@ -9,6 +9,7 @@ use serde::{Serialize, Serializer};
 use super::{
     Answer, Country, DateWindow, DurationRange, EmailAddress, IntroductionStatus, InvalidValue,
     IscedField, Language, MobilityStatus, MobilityType, Region, Role, Source, SubmissionStatus,
+    ValueProblem,
 };
 
 macro_rules! reference_id {
@@ -36,7 +37,7 @@ macro_rules! reference_id {
                     .unwrap_or(trimmed);
                 match digits.parse::<i64>() {
                     Ok(id) if id > 0 => Ok($name(id)),
-                    _ => Err(InvalidValue::new(concat!("not a reference; write one such as ", $prefix, "-42"))),
+                    _ => Err(ValueProblem::NotAReference { prefix: $prefix }.into()),
                 }
             }
         }
@@ -203,6 +204,17 @@ pub struct Introduction {
     pub host_answer: Option<SideAnswer>,
     pub sender_answer: Option<SideAnswer>,
     pub created_at: DateTime<Utc>,
+}
+
+impl Introduction {
+    /// The answer `side` gave, if it answered: the host side answers for the offer, the
+    /// sending side for the request.
+    pub fn answer_of(&self, side: Role) -> Option<SideAnswer> {
+        match side {
+            Role::Receiving => self.host_answer,
+            Role::Sending => self.sender_answer,
+        }
+    }
 }
 
 /// A pair an earlier round introduced, and where its introduction stands: a round never

@@ -5,6 +5,7 @@
 
 mod fields;
 mod labels;
+mod problems;
 mod reply;
 mod values;
 
@@ -14,10 +15,12 @@ use serde::Serialize;
 use crate::domain::{
     Country, DateWindow, Destination, EmailAddress, IntroductionId, InvalidValue, IscedField,
     Language, MobilityDetails, MobilityType, Organisation, Region, Role, SubmissionDetails,
+    ValueProblem,
 };
 pub use fields::FieldSet;
 pub use labels::FieldKey;
 use labels::{MOBILITY_STATUSES, MOBILITY_TYPES, ROLES, YES_NO};
+pub use problems::FieldProblem;
 pub use reply::{ReplyText, split_reply};
 
 /// The languages of the forms' labels and fixed values (FORMS.md).
@@ -52,12 +55,36 @@ impl FormLanguage {
 }
 
 /// One problem with one field: the field's key, the value as written (empty when the
-/// field is missing) and a message saying what is expected.
+/// field is missing), the problem, and its message in English saying what is expected.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: &'static str,
     pub value: String,
     pub message: String,
+    #[serde(skip)]
+    pub problem: FieldProblem,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, value: String, problem: FieldProblem) -> FieldError {
+        FieldError {
+            field,
+            value,
+            message: problem.to_string(),
+            problem,
+        }
+    }
+
+    /// A problem found outside the form parser that is only ever shown in English (a
+    /// row of a CSV import).
+    pub fn in_english(field: &'static str, value: String, message: String) -> FieldError {
+        FieldError::new(field, value, ValueProblem::Other(message).into())
+    }
+
+    /// The message in the language of the form.
+    pub fn message_in(&self, language: FormLanguage) -> String {
+        self.problem.message_in(language)
+    }
 }
 
 impl std::fmt::Display for FieldError {
@@ -119,9 +146,7 @@ pub fn parse_submission(
 ) -> Result<SubmissionDetails, Vec<FieldError>> {
     let mut reader = Reader::new(fields);
     let role = reader.required(FieldKey::Role, |text| {
-        values::fixed_value(text, ROLES, false).ok_or_else(|| {
-            InvalidValue::new("not a role; write receiving (you can host people) or sending (you want to send people)")
-        })
+        values::fixed_value(text, ROLES, false).ok_or_else(|| ValueProblem::NotARole.into())
     });
     let organisation = reader.required(FieldKey::Organisation, plain_text);
     let contact_name = reader.required(FieldKey::ContactName, plain_text);
@@ -148,12 +173,13 @@ pub fn parse_submission(
     match (role, participants) {
         (Some(Role::Receiving), _) if fewer_opportunities > 0 => reader.problem(
             FieldKey::FewerOpportunities,
-            "is asked of sending organisations; as a host, answer Inclusion support (yes or no) instead",
+            FieldProblem::FewerOpportunitiesFromHost,
         ),
-        (Some(Role::Sending), Some(participants)) if fewer_opportunities > participants => reader.problem(
-            FieldKey::FewerOpportunities,
-            format!("is more than the {participants} participants; write how many of them have fewer opportunities"),
-        ),
+        (Some(Role::Sending), Some(participants)) if fewer_opportunities > participants => reader
+            .problem(
+                FieldKey::FewerOpportunities,
+                FieldProblem::FewerOpportunitiesAboveParticipants { participants },
+            ),
         _ => {}
     }
     let window = match (earliest_start, latest_end) {
@@ -164,10 +190,9 @@ pub fn parse_submission(
         if window.end() < context.today {
             reader.problem(
                 FieldKey::LatestEnd,
-                format!(
-                    "has already passed; write a date after today ({})",
-                    context.today
-                ),
+                FieldProblem::WindowPassed {
+                    today: context.today,
+                },
             );
         }
         if let Some(duration) = duration
@@ -175,12 +200,11 @@ pub fn parse_submission(
         {
             reader.problem(
                 FieldKey::Duration,
-                format!(
-                    "is longer than the {} days from {} to {}; write a shorter duration or widen the dates",
-                    window.days(),
-                    window.start(),
-                    window.end()
-                ),
+                FieldProblem::DurationLongerThanWindow {
+                    days: window.days(),
+                    start: window.start(),
+                    end: window.end(),
+                },
             );
         }
     }
@@ -232,7 +256,7 @@ pub fn parse_mobility_report(fields: &FieldSet) -> Result<MobilityDetails, Vec<F
     let end = reader.required(FieldKey::EndDate, values::date);
     let status = reader.required(FieldKey::Status, |text| {
         values::fixed_value(text, MOBILITY_STATUSES, true)
-            .ok_or_else(|| InvalidValue::new("not a status; write planned, completed or cancelled"))
+            .ok_or_else(|| ValueProblem::NotAStatus.into())
     });
     let introduction = reader
         .optional(FieldKey::Introduction, IntroductionId::parse)
@@ -243,7 +267,7 @@ pub fn parse_mobility_report(fields: &FieldSet) -> Result<MobilityDetails, Vec<F
     {
         reader.problem(
             FieldKey::FewerOpportunities,
-            format!("is more than the {participants} participants; write how many of them had fewer opportunities"),
+            FieldProblem::ReportedFewerOpportunitiesAboveParticipants { participants },
         );
     }
     let dates = match (start, end) {
@@ -268,9 +292,9 @@ pub fn parse_mobility_report(fields: &FieldSet) -> Result<MobilityDetails, Vec<F
 fn read_destination(reader: &mut Reader<'_>) -> Option<Destination> {
     let combined = reader.optional(FieldKey::ReceivingRegionOrCountry, |text| {
         Region::parse(text).map(Destination::region).or_else(|_| {
-            Country::parse(text).map(Destination::country_only).map_err(|_| {
-                InvalidValue::new("neither a NUTS 2 region nor a country; write a region code such as SE23 or a country code such as SE")
-            })
+            Country::parse(text)
+                .map(Destination::country_only)
+                .map_err(|_| ValueProblem::NeitherRegionNorCountry.into())
         })
     });
     let region = reader.optional(FieldKey::ReceivingRegion, Region::parse);
@@ -285,12 +309,12 @@ fn read_destination(reader: &mut Reader<'_>) -> Option<Destination> {
                 .expect("a destination read from a region");
             reader.problem(
                 FieldKey::ReceivingCountry,
-                format!(
-                    "does not match the receiving region {} ({}), which is in {}; correct one of them or leave the country out",
-                    region.code(),
-                    region.name(),
-                    destination.country().name()
-                ),
+                FieldProblem::CountryDoesNotMatchRegion {
+                    region_code: region.code().to_owned(),
+                    region_name: region.name().to_owned(),
+                    country_code: destination.country().code().to_owned(),
+                    country_name: destination.country().name().to_owned(),
+                },
             );
             None
         }
@@ -300,7 +324,7 @@ fn read_destination(reader: &mut Reader<'_>) -> Option<Destination> {
         (None, _) => {
             reader.problem(
                 FieldKey::ReceivingRegion,
-                "missing; write the receiving region's NUTS 2 code (for example SE23) or at least the receiving country (for example SE)",
+                FieldProblem::ReceivingRegionMissing,
             );
             None
         }
@@ -332,11 +356,11 @@ impl<'a> Reader<'a> {
             .map(|entry| entry.value.as_str());
         let first = given.next()?;
         if let Some(other) = given.find(|other| *other != first) {
-            self.errors.push(FieldError {
-                field: key.key(),
-                value: format!("{first} / {other}"),
-                message: "is given twice with different values; keep one".to_owned(),
-            });
+            self.errors.push(FieldError::new(
+                key.key(),
+                format!("{first} / {other}"),
+                FieldProblem::GivenTwice,
+            ));
         }
         Some(first)
     }
@@ -349,7 +373,7 @@ impl<'a> Reader<'a> {
         match self.value(key) {
             Some(text) => self.parsed(key, text, parse(text)),
             None => {
-                self.problem(key, format!("missing; write {}", missing_hint(key)));
+                self.problem(key, FieldProblem::Missing(key));
                 None
             }
         }
@@ -377,7 +401,7 @@ impl<'a> Reader<'a> {
         match list {
             Some(items) if !items.is_empty() => Some(items),
             _ => {
-                self.problem(key, format!("missing; write {}", missing_hint(key)));
+                self.problem(key, FieldProblem::Missing(key));
                 None
             }
         }
@@ -395,19 +419,18 @@ impl<'a> Reader<'a> {
         match values::list_items(text, split_on_spaces, parse) {
             Ok(items) => Some(Some(items)),
             Err((item, error)) => {
-                let message = error.to_string();
-                let message = if item == text || message.contains(&item) {
-                    message
-                } else if message.starts_with("not ") {
-                    format!("\"{item}\" is {message}")
+                let problem = error.problem().clone();
+                // A message that already names the item needs no prefix.
+                let problem = if item == text || problem.to_string().contains(&item) {
+                    FieldProblem::Value(problem)
                 } else {
-                    format!("\"{item}\": {message}")
+                    FieldProblem::InListItem {
+                        item: item.to_string(),
+                        problem,
+                    }
                 };
-                self.errors.push(FieldError {
-                    field: key.key(),
-                    value: text.to_owned(),
-                    message,
-                });
+                self.errors
+                    .push(FieldError::new(key.key(), text.to_owned(), problem));
                 None
             }
         }
@@ -421,11 +444,11 @@ impl<'a> Reader<'a> {
     ) -> Option<T> {
         result
             .map_err(|error| {
-                self.errors.push(FieldError {
-                    field: key.key(),
-                    value: text.to_owned(),
-                    message: error.to_string(),
-                })
+                self.errors.push(FieldError::new(
+                    key.key(),
+                    text.to_owned(),
+                    error.problem().clone().into(),
+                ))
             })
             .ok()
     }
@@ -436,13 +459,9 @@ impl<'a> Reader<'a> {
         self.parsed(key, text, result)
     }
 
-    fn problem(&mut self, key: FieldKey, message: impl Into<String>) {
+    fn problem(&mut self, key: FieldKey, problem: FieldProblem) {
         let value = self.value(key).unwrap_or_default().to_owned();
-        self.errors.push(FieldError {
-            field: key.key(),
-            value,
-            message: message.into(),
-        });
+        self.errors.push(FieldError::new(key.key(), value, problem));
     }
 
     /// Every problem once: a field given twice is noticed each time it is read.
@@ -456,50 +475,24 @@ impl<'a> Reader<'a> {
     }
 }
 
-fn missing_hint(key: FieldKey) -> &'static str {
-    match key {
-        FieldKey::Role => "receiving (you can host people) or sending (you want to send people)",
-        FieldKey::Organisation => "the organisation's name",
-        FieldKey::ContactName => "the name of the contact person",
-        FieldKey::ContactEmail => "the contact person's email address",
-        FieldKey::Region | FieldKey::SendingRegion => {
-            "the NUTS 2 code of the organisation's region, for example ES21"
-        }
-        FieldKey::MobilityType => {
-            "one of VET learners, Apprentices, Adult learners, Informal learners, Staff job shadowing, Study visit"
-        }
-        FieldKey::Fields => "ISCED-F codes of the fields of education, for example 0713, 0722",
-        FieldKey::Participants => "the number of participants, for example 8",
-        FieldKey::EarliestStart | FieldKey::StartDate => "a date such as 2027-03-15",
-        FieldKey::LatestEnd | FieldKey::EndDate => "a date such as 2027-06-30",
-        FieldKey::Duration => "the duration in days, for example 10 or 5-14",
-        FieldKey::Languages => "the languages of the mobility, for example en, es",
-        FieldKey::SendingOrganisation => "the sending organisation's name",
-        FieldKey::Status => "planned, completed or cancelled",
-        _ => "a value",
-    }
-}
-
 fn plain_text(text: &str) -> Result<String, InvalidValue> {
     Ok(text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 fn positive_count(text: &str) -> Result<u32, InvalidValue> {
     match values::count(text, MAX_PARTICIPANTS)? {
-        0 => Err(InvalidValue::new("zero; write at least 1 participant")),
+        0 => Err(ValueProblem::ZeroParticipants.into()),
         count => Ok(count),
     }
 }
 
 fn mobility_type(text: &str) -> Result<MobilityType, InvalidValue> {
-    values::fixed_value(text, MOBILITY_TYPES, true).ok_or_else(|| {
-        InvalidValue::new("not a mobility type; write one of VET learners, Apprentices, Adult learners, Informal learners, Staff job shadowing, Study visit")
-    })
+    values::fixed_value(text, MOBILITY_TYPES, true)
+        .ok_or_else(|| ValueProblem::NotAMobilityType.into())
 }
 
 fn yes_or_no(text: &str) -> Result<bool, InvalidValue> {
-    values::fixed_value(text, YES_NO, false)
-        .ok_or_else(|| InvalidValue::new("not yes or no; write yes or no"))
+    values::fixed_value(text, YES_NO, false).ok_or_else(|| ValueProblem::NotYesOrNo.into())
 }
 
 fn dedup<T: PartialEq>(items: Vec<T>) -> Vec<T> {

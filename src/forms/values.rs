@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 
 use super::labels::{DURATION_UNITS, FixedValue, LIST_CONJUNCTIONS};
-use crate::domain::{DurationRange, InvalidValue, fold_name};
+use crate::domain::{DurationRange, InvalidValue, ValueProblem, fold_name};
 
 /// Finds a fixed value by any of its spellings, ignoring case and accents; with
 /// `close_spelling`, also a spelling off by a typo or two.
@@ -57,12 +57,8 @@ pub(crate) fn count(input: &str, maximum: u32) -> Result<u32, InvalidValue> {
     let rest_is_words = words.all(|word| word.chars().all(char::is_alphabetic));
     match number.parse::<u32>() {
         Ok(count) if rest_is_words && count <= maximum => Ok(count),
-        Ok(_) if rest_is_words => Err(InvalidValue::new(format!(
-            "more than {maximum}; write the number of people, at most {maximum}"
-        ))),
-        _ => Err(InvalidValue::new(
-            "not a whole number; write a number of people such as 8",
-        )),
+        Ok(_) if rest_is_words => Err(ValueProblem::TooManyPeople { maximum }.into()),
+        _ => Err(ValueProblem::NotAWholeNumber.into()),
     }
 }
 
@@ -82,19 +78,14 @@ pub(crate) fn date(input: &str) -> Result<NaiveDate, InvalidValue> {
                 _ => None,
             }
         });
-    parsed.ok_or_else(|| {
-        InvalidValue::new(
-            "not a date; write it as YYYY-MM-DD, for example 2027-03-15 (or 15.3.2027)",
-        )
-    })
+    parsed.ok_or_else(|| ValueProblem::NotADate.into())
 }
 
 /// `N`, `N-M` or `N–M`, optionally followed by a unit (`days`, `weeks`, and their
 /// translations); weeks are turned into days.
 pub(crate) fn duration(input: &str) -> Result<DurationRange, InvalidValue> {
-    let expected = "not a duration; write a number of days such as 10, or a range such as 5-14 (\"2 weeks\" works too)";
     let lower = input.trim().to_lowercase();
-    let (amounts, days_per_unit) = split_unit(&lower).ok_or_else(|| InvalidValue::new(expected))?;
+    let (amounts, days_per_unit) = split_unit(&lower).ok_or(ValueProblem::NotADuration)?;
     let bounds: Vec<&str> = amounts
         .split(['-', '–', '—'])
         .flat_map(|part| part.split(" to "))
@@ -107,7 +98,7 @@ pub(crate) fn duration(input: &str) -> Result<DurationRange, InvalidValue> {
     match numbers.as_deref() {
         Some([single]) => DurationRange::new(single * days_per_unit, single * days_per_unit),
         Some([low, high]) => DurationRange::new(low * days_per_unit, high * days_per_unit),
-        _ => Err(InvalidValue::new(expected)),
+        _ => Err(ValueProblem::NotADuration.into()),
     }
 }
 

@@ -10,8 +10,9 @@ use minijinja::value::Serde;
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 use serde::Serialize;
 
-use crate::domain::{MobilityDetails, Role, SubmissionDetails};
+use crate::domain::{EmailAddress, MobilityDetails, Role, SubmissionDetails};
 use crate::forms::{FieldError, FieldKey, FieldSet, FormKind, FormLanguage};
+use crate::privacy::RetentionSettings;
 
 /// What an answer says.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,6 +43,31 @@ pub enum Answer {
         link: String,
         summary: Vec<(FieldKey, String)>,
     },
+    /// A short answer to a reply we cannot act on (a token that is altered, not ours, or
+    /// sent from another address than the one we wrote to), saying what to do instead.
+    ReplyProblem {
+        problem: String,
+    },
+}
+
+/// What the privacy notice in every answer that asks for data says: how long messages
+/// and contact details are kept, and whom to write to about them. The one template
+/// `templates/email/privacy_notice.txt` holds it in every language.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PrivacyNotice {
+    pub message_days: u32,
+    pub contact_days: u32,
+    pub contact: String,
+}
+
+impl PrivacyNotice {
+    pub fn new(periods: &RetentionSettings, contact: &EmailAddress) -> PrivacyNotice {
+        PrivacyNotice {
+            message_days: periods.raw_messages_days,
+            contact_days: periods.closed_contacts_days,
+            contact: contact.to_string(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +87,10 @@ macro_rules! language_templates {
             language_templates!(@one $language, "submission_form.txt"),
             language_templates!(@one $language, "report_form.txt"),
             language_templates!(@one $language, "opt_in.txt"),
+            language_templates!(@one $language, "reply_problem.txt"),
+            language_templates!(@one $language, "introduction.txt"),
+            language_templates!(@one $language, "introduction_news.txt"),
+            language_templates!(@one $language, "completion.txt"),
         )*]
     };
     (@one $language:literal, $file:literal) => {
@@ -73,6 +103,7 @@ macro_rules! language_templates {
 
 const TEMPLATES: &[(&str, &str)] = language_templates!("en", "es", "sv", "fr", "de");
 const LAYOUT: &str = include_str!("../../templates/email/answer.html");
+const PRIVACY_NOTICE: &str = include_str!("../../templates/email/privacy_notice.txt");
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut environment = Environment::new();
@@ -86,12 +117,18 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
         .add_template("answer.html", LAYOUT)
         .expect("the embedded email layout parses");
     environment
+        .add_template("privacy_notice.txt", PRIVACY_NOTICE)
+        .expect("the embedded privacy notice parses");
+    environment
 });
 
 impl Answer {
-    pub fn render(&self, language: FormLanguage) -> RenderedAnswer {
+    pub fn render(&self, language: FormLanguage, notice: &PrivacyNotice) -> RenderedAnswer {
         let language_code = language.code();
         let template = |name: &str| format!("{language_code}/{name}");
+        // What every answer's template sees besides its own values: the included privacy
+        // notice needs the language and what to say.
+        let shared = context! { language => language_code, notice => Value::from(Serde(notice)) };
         let text = match self {
             Answer::Confirmation {
                 kind,
@@ -99,7 +136,7 @@ impl Answer {
                 summary,
             } => render(
                 &template("confirmation.txt"),
-                context! { kind => *kind, reference, summary => Value::from(Serde(labelled(summary, language))) },
+                context! { kind => *kind, reference, summary => Value::from(Serde(labelled(summary, language))), ..shared.clone() },
             ),
             Answer::Rejection {
                 errors,
@@ -111,13 +148,13 @@ impl Answer {
                     .map(|error| ErrorLine {
                         label: label_of_key(error.field, language),
                         value: error.value.clone(),
-                        message: error.message.clone(),
+                        message: error.message_in(language),
                     })
                     .collect();
                 let form = render_form(language, *form, values);
                 render(
                     &template("rejection.txt"),
-                    context! { errors => Value::from(Serde(errors)), form },
+                    context! { errors => Value::from(Serde(errors)), form, ..shared.clone() },
                 )
             }
             Answer::Help { problem } => render(
@@ -126,10 +163,15 @@ impl Answer {
                     problem,
                     submission_form => render_form(language, FormKind::Submission, &[]),
                     report_form => render_form(language, FormKind::MobilityReport, &[]),
+                    ..shared.clone()
                 },
             ),
-            Answer::Withdrawal { reference } => {
-                render(&template("withdrawal.txt"), context! { reference })
+            Answer::Withdrawal { reference } => render(
+                &template("withdrawal.txt"),
+                context! { reference, ..shared },
+            ),
+            Answer::ReplyProblem { problem } => {
+                render(&template("reply_problem.txt"), context! { problem })
             }
             Answer::ConfirmLink {
                 reference,
@@ -137,21 +179,36 @@ impl Answer {
                 summary,
             } => render(
                 &template("opt_in.txt"),
-                context! { reference, link, summary => Value::from(Serde(labelled(summary, language))) },
+                context! { reference, link, summary => Value::from(Serde(labelled(summary, language))), ..shared },
             ),
         };
-        let (subject, body) = text.split_once('\n').unwrap_or((&text, ""));
-        let subject = subject.trim().to_owned();
-        let body = body.trim_matches('\n').to_owned() + "\n";
-        let html = render(
-            "answer.html",
-            context! { language => language_code, subject => subject.clone(), blocks => Value::from(Serde(html_blocks(&body))) },
-        );
-        RenderedAnswer {
-            subject,
-            text: body,
-            html,
-        }
+        split_subject_and_layout(language, &text)
+    }
+}
+
+/// Renders `templates/email/<language>/<name>` with `context` into a subject (its first
+/// line), a text body and the HTML layout of the same text.
+pub(super) fn render_email(
+    name: &str,
+    language: FormLanguage,
+    context: minijinja::Value,
+) -> RenderedAnswer {
+    let text = render(&format!("{}/{name}", language.code()), context);
+    split_subject_and_layout(language, &text)
+}
+
+fn split_subject_and_layout(language: FormLanguage, text: &str) -> RenderedAnswer {
+    let (subject, body) = text.split_once('\n').unwrap_or((text, ""));
+    let subject = subject.trim().to_owned();
+    let body = body.trim_matches('\n').to_owned() + "\n";
+    let html = render(
+        "answer.html",
+        context! { language => language.code(), subject => subject.clone(), blocks => Value::from(Serde(html_blocks(&body))) },
+    );
+    RenderedAnswer {
+        subject,
+        text: body,
+        html,
     }
 }
 
@@ -379,7 +436,7 @@ fn labelled(lines: &[(FieldKey, String)], language: FormLanguage) -> Vec<Labelle
         .collect()
 }
 
-fn label(key: FieldKey, language: FormLanguage) -> String {
+pub(super) fn label(key: FieldKey, language: FormLanguage) -> String {
     key.labels(language)
         .first()
         .or_else(|| key.labels(FormLanguage::En).first())
@@ -427,6 +484,68 @@ fn html_blocks(text: &str) -> Vec<HtmlBlock> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ValueProblem;
+    use crate::forms::FieldProblem;
+
+    fn notice() -> PrivacyNotice {
+        PrivacyNotice::new(
+            &RetentionSettings::default(),
+            &EmailAddress::parse("privacy@earlall.example").unwrap(),
+        )
+    }
+
+    #[test]
+    fn every_answer_that_asks_for_data_carries_the_privacy_notice_in_its_language() {
+        let asking = [
+            Answer::Confirmation {
+                kind: "submission",
+                reference: "S-1".to_owned(),
+                summary: vec![(FieldKey::Participants, "4".to_owned())],
+            },
+            Answer::Confirmation {
+                kind: "mobility_report",
+                reference: "M-1".to_owned(),
+                summary: vec![(FieldKey::Participants, "4".to_owned())],
+            },
+            Answer::Rejection {
+                errors: Vec::new(),
+                form: FormKind::MobilityReport,
+                values: Vec::new(),
+            },
+            Answer::Help { problem: None },
+        ];
+        let phrases = [
+            (FormLanguage::En, "for 180 days"),
+            (FormLanguage::Es, "durante 180 días"),
+            (FormLanguage::Sv, "i 180 dagar"),
+            (FormLanguage::Fr, "pendant 180 jours"),
+            (FormLanguage::De, "Nachrichten 180 Tage"),
+        ];
+        for (language, phrase) in phrases {
+            for answer in &asking {
+                let rendered = answer.render(language, &notice());
+                let lines: Vec<&str> = rendered
+                    .text
+                    .lines()
+                    .filter(|line| line.contains("privacy@earlall.example"))
+                    .collect();
+                assert_eq!(
+                    lines.len(),
+                    1,
+                    "{language:?} {answer:?}:\n{}",
+                    rendered.text
+                );
+                assert!(lines[0].contains(phrase), "{language:?}: {}", lines[0]);
+                assert!(lines[0].contains("730"), "{}", lines[0]);
+                assert!(rendered.html.contains("privacy@earlall.example"));
+                assert!(
+                    FieldSet::from_text(lines[0]).is_empty(),
+                    "the notice must not read as a form field: {}",
+                    lines[0]
+                );
+            }
+        }
+    }
 
     #[test]
     fn every_language_renders_every_answer() {
@@ -437,11 +556,11 @@ mod tests {
                 summary: vec![(FieldKey::Participants, "4".to_owned())],
             },
             Answer::Rejection {
-                errors: vec![FieldError {
-                    field: "participants",
-                    value: "many".to_owned(),
-                    message: "not a number".to_owned(),
-                }],
+                errors: vec![FieldError::new(
+                    "participants",
+                    "many".to_owned(),
+                    ValueProblem::NotAWholeNumber.into(),
+                )],
                 form: FormKind::Submission,
                 values: vec![(FieldKey::Participants, "many".to_owned())],
             },
@@ -454,10 +573,13 @@ mod tests {
                 link: "http://127.0.0.1:8080/confirm/s1-00".to_owned(),
                 summary: vec![(FieldKey::Participants, "4".to_owned())],
             },
+            Answer::ReplyProblem {
+                problem: "the reply reference has been altered".to_owned(),
+            },
         ];
         for language in FormLanguage::ALL {
             for answer in &answers {
-                let rendered = answer.render(*language);
+                let rendered = answer.render(*language, &notice());
                 assert!(!rendered.subject.is_empty(), "{language:?} {answer:?}");
                 assert!(!rendered.text.starts_with('\n'));
                 assert!(rendered.html.contains("<p>"), "{}", rendered.html);
@@ -486,27 +608,35 @@ mod tests {
     fn a_rejection_lists_every_error_and_keeps_what_was_written() {
         let rendered = Answer::Rejection {
             errors: vec![
-                FieldError {
-                    field: "participants",
-                    value: "many".to_owned(),
-                    message: "not a number".to_owned(),
-                },
-                FieldError {
-                    field: "region",
-                    value: String::new(),
-                    message: "is missing".to_owned(),
-                },
+                FieldError::new(
+                    "participants",
+                    "many".to_owned(),
+                    ValueProblem::NotAWholeNumber.into(),
+                ),
+                FieldError::new(
+                    "region",
+                    String::new(),
+                    FieldProblem::Missing(FieldKey::Region),
+                ),
             ],
             form: FormKind::Submission,
             values: vec![(FieldKey::Organisation, "TKNIKA".to_owned())],
         }
-        .render(FormLanguage::Es);
+        .render(FormLanguage::Es, &notice());
         assert!(
-            rendered
-                .text
-                .contains("- Participantes (\"many\"): not a number")
+            rendered.text.contains(
+                "- Participantes (\"many\"): no es un número entero; escriba un número de personas, por ejemplo 8"
+            ),
+            "{}",
+            rendered.text
         );
-        assert!(rendered.text.contains("- Región: is missing"));
+        assert!(
+            rendered.text.contains(
+                "- Región: falta; escriba el código NUTS 2 de la región de la organización, por ejemplo ES21"
+            ),
+            "{}",
+            rendered.text
+        );
         assert!(rendered.text.contains("Organización: TKNIKA"));
         assert!(rendered.html.contains("<pre"));
     }

@@ -6,13 +6,15 @@
 use chrono::NaiveDate;
 use proptest::prelude::*;
 
-use super::answers::{Answer, written_values};
+use super::answers::{Answer, PrivacyNotice, written_values};
 use super::classify::{Classification, classify, ignore_reason, reply_command};
 use super::decode::decode;
 use super::token;
+use crate::domain::EmailAddress;
 use crate::forms::{
     FormKind, FormLanguage, SubmissionContext, parse_mobility_report, parse_submission,
 };
+use crate::privacy::RetentionSettings;
 
 const OURS: &str = "matchmaking@example.org";
 
@@ -39,7 +41,13 @@ fn digest(raw: &[u8]) {
                     form: FormKind::Submission,
                     values: written_values(&fields),
                 }
-                .render(language);
+                .render(
+                    language,
+                    &PrivacyNotice::new(
+                        &RetentionSettings::default(),
+                        &EmailAddress::parse(OURS).expect("our address parses"),
+                    ),
+                );
             }
         }
         Classification::MobilityReport { fields, .. } => {

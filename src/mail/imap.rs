@@ -18,6 +18,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, pem::PemObject
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use crate::config::{ImapAccount, TlsMode};
+use crate::mail::tls::explain_tls_failure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImapError {
@@ -27,11 +28,27 @@ pub enum ImapError {
         port: u16,
         source: std::io::Error,
     },
-    #[error("the IMAP server {host} refused to log in {username}: {reason}")]
+    #[error(
+        "the IMAP server {host} refused to log in {username} (it answered: {reason}); check mail.inbound.username and mail.inbound.password"
+    )]
     Login {
         host: String,
         username: String,
         reason: String,
+    },
+    #[error(
+        "the IMAP server {host} refused the OAuth2 token for {username} (it answered: {reason}); check that mail.inbound.oauth2_token_command prints a current access token of this account, with the IMAP scope"
+    )]
+    TokenRejected {
+        host: String,
+        username: String,
+        reason: String,
+    },
+    #[error("cannot make a TLS connection to the IMAP server {host}:{port}: {explanation}")]
+    Tls {
+        host: String,
+        port: u16,
+        explanation: String,
     },
     #[error("the OAuth2 token command failed: {0}")]
     TokenCommand(String),
@@ -71,16 +88,12 @@ impl Mailbox {
                 source,
             })?;
         let stream: Box<dyn ImapStream> = match account.tls {
-            TlsMode::Implicit => {
-                Box::new(tls_wrap(tcp, &account.host, extra_root_certificate).await?)
-            }
+            TlsMode::Implicit => Box::new(tls_wrap(tcp, account, extra_root_certificate).await?),
             TlsMode::StartTls => {
                 let mut client = Client::new(tcp);
                 client.read_response().await.map_err(io_protocol)?;
                 client.run_command_and_check_ok("STARTTLS", None).await?;
-                Box::new(
-                    tls_wrap(client.into_inner(), &account.host, extra_root_certificate).await?,
-                )
+                Box::new(tls_wrap(client.into_inner(), account, extra_root_certificate).await?)
             }
             TlsMode::Disabled => Box::new(tcp),
         };
@@ -97,6 +110,11 @@ impl Mailbox {
             username: username.clone(),
             reason,
         };
+        let token_error = |reason: String| ImapError::TokenRejected {
+            host: account.host.clone(),
+            username: username.clone(),
+            reason,
+        };
         let mut session = match (&account.oauth2_token_command, &account.password) {
             (Some(command), _) => {
                 let token = oauth2_token(command).await?;
@@ -106,7 +124,7 @@ impl Mailbox {
                 client
                     .authenticate("XOAUTH2", authenticator)
                     .await
-                    .map_err(|(error, _)| login_error(error.to_string()))?
+                    .map_err(|(error, _)| token_error(server_answer(&error)))?
             }
             (None, password) => client
                 .login(
@@ -114,7 +132,7 @@ impl Mailbox {
                     password.as_ref().map(|p| p.expose_secret()).unwrap_or(""),
                 )
                 .await
-                .map_err(|(error, _)| login_error(error.to_string()))?,
+                .map_err(|(error, _)| login_error(server_answer(&error)))?,
         };
         session.select(&account.folder).await?;
         if !account.done_folder.is_empty() {
@@ -229,9 +247,10 @@ async fn oauth2_token(command: &str) -> Result<String, ImapError> {
 
 async fn tls_wrap<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
-    host: &str,
+    account: &ImapAccount,
     extra_root_certificate: Option<&Path>,
 ) -> Result<tokio_rustls::client::TlsStream<S>, ImapError> {
+    let host = account.host.as_str();
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = extra_root_certificate {
@@ -254,7 +273,27 @@ async fn tls_wrap<S: AsyncRead + AsyncWrite + Unpin>(
     TlsConnector::from(Arc::new(config))
         .connect(server_name, stream)
         .await
-        .map_err(io_protocol)
+        .map_err(|error| match explain_tls_failure(host, &error) {
+            Some(explanation) => ImapError::Tls {
+                host: host.to_owned(),
+                port: account.port,
+                explanation,
+            },
+            None => io_protocol(error),
+        })
+}
+
+/// The server's own words in a NO or BAD answer, which async-imap formats as
+/// `code: …, info: Some("…")`.
+fn server_answer(error: &async_imap::error::Error) -> String {
+    use async_imap::error::Error;
+    let (Error::No(text) | Error::Bad(text)) = error else {
+        return error.to_string();
+    };
+    text.split_once("info: Some(\"")
+        .and_then(|(_, rest)| rest.rsplit_once("\")"))
+        .map(|(info, _)| info.replace("\\\"", "\""))
+        .unwrap_or_else(|| error.to_string())
 }
 
 fn io_protocol(error: std::io::Error) -> ImapError {
@@ -271,6 +310,22 @@ fn uid_set(uids: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_reported_in_the_servers_words() {
+        let refusal = async_imap::error::Error::No(
+            "code: None, info: Some(\"[AUTHENTICATIONFAILED] Authentication failed.\")".to_owned(),
+        );
+        assert_eq!(
+            server_answer(&refusal),
+            "[AUTHENTICATIONFAILED] Authentication failed."
+        );
+        let unexpected = async_imap::error::Error::No("outcome: Cancelled".to_owned());
+        assert_eq!(
+            server_answer(&unexpected),
+            "no response: outcome: Cancelled"
+        );
+    }
 
     #[test]
     fn the_xoauth2_response_follows_the_sasl_format() {

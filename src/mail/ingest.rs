@@ -9,17 +9,19 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::answers::{
-    Answer, mobility_summary, submission_summary, submission_values, written_values,
+    Answer, PrivacyNotice, mobility_summary, submission_summary, submission_values, written_values,
 };
 use super::classify::{Classification, ReplyCommand, classify, ignore_reason, reply_command};
 use super::decode::{DecodedMessage, decode};
+use super::letters::LetterSettings;
 use super::token::{self, TokenSubject};
 use crate::config::Config;
-use crate::domain::{EmailAddress, Source, SubmissionId, SubmissionStatus};
+use crate::domain::{EmailAddress, IntroductionId, Role, Source, SubmissionId, SubmissionStatus};
 use crate::forms::{
-    FieldError, FieldKey, FieldSet, FormKind, FormLanguage, ReplyText, SubmissionContext,
-    parse_mobility_report, parse_submission,
+    FieldError, FieldKey, FieldProblem, FieldSet, FormKind, FormLanguage, ReplyText,
+    SubmissionContext, parse_mobility_report, parse_submission,
 };
+use crate::introductions::{self, AnswerOutcome, CompletionOutcome};
 use crate::store::{InboundError, NewInboundMessage, NewOutboxMessage, Store, StoreError, Tx};
 
 /// What ingestion needs of the configuration.
@@ -27,17 +29,32 @@ use crate::store::{InboundError, NewInboundMessage, NewOutboxMessage, Store, Sto
 pub struct MailRules {
     pub our_address: EmailAddress,
     pub secret: String,
+    /// The public address of the web pages, for links in the emails we send.
+    pub base_url: String,
     pub reply_limit_per_hour: u32,
     pub moderation: bool,
+    /// What the answers that ask for data say about keeping it.
+    pub privacy_notice: PrivacyNotice,
 }
 
 impl MailRules {
+    /// What the emails of an introduction need of these rules.
+    pub fn letters(&self) -> LetterSettings {
+        LetterSettings {
+            our_address: self.our_address.clone(),
+            secret: self.secret.clone(),
+            base_url: self.base_url.clone(),
+        }
+    }
+
     pub fn from_config(config: &Config) -> MailRules {
         MailRules {
             our_address: config.mail.address.clone(),
             secret: config.secret.expose_secret().to_owned(),
+            base_url: config.web.base_url.clone(),
             reply_limit_per_hour: config.mail.reply_limit_per_hour,
             moderation: config.moderation,
+            privacy_notice: PrivacyNotice::new(&config.retention.periods, config.privacy_contact()),
         }
     }
 }
@@ -246,8 +263,9 @@ async fn write_message(
     report.kind = handled.kind;
     report.reference = handled.reference;
     report.errors = handled.errors;
+    report.answered = handled.letters > 0;
     if let (Some(answer), Some(sender)) = (handled.answer, &decoded.sender) {
-        report.answered = queue_answer(
+        report.answered |= queue_answer(
             transaction,
             rules,
             decoded,
@@ -285,6 +303,8 @@ struct Handled {
     reference: Option<String>,
     errors: Vec<InboundError>,
     answer: Option<PlannedAnswer>,
+    /// Emails the change itself queued (an introduction's news), besides `answer`.
+    letters: u32,
 }
 
 async fn handle(
@@ -339,11 +359,11 @@ async fn handle(
                 && let Some(introduction) = details.introduction
                 && !transaction.introduction_exists(introduction).await?
             {
-                parsed = Err(vec![FieldError {
-                    field: FieldKey::Introduction.key(),
-                    value: introduction.to_string(),
-                    message: "is not an introduction of ours; write the I-… reference from our email, or leave it empty".to_owned(),
-                }]);
+                parsed = Err(vec![FieldError::new(
+                    FieldKey::Introduction.key(),
+                    introduction.to_string(),
+                    FieldProblem::NotOurIntroduction,
+                )]);
             }
             match parsed {
                 Ok(details) => {
@@ -364,6 +384,7 @@ async fn handle(
                             language,
                             token: None,
                         }),
+                        letters: 0,
                     })
                 }
                 Err(errors) => Ok(rejected(
@@ -376,37 +397,39 @@ async fn handle(
                 )),
             }
         }
-        Classification::Reply { token, reply } => {
-            match token::verify(token, &rules.secret) {
-                Err(error) => Ok(help(
-                    Outcome::Rejected,
-                    vec![InboundError {
-                        field: "token".to_owned(),
-                        value: token.clone(),
-                        message: error.to_string(),
-                    }],
-                    Some(error.to_string()),
-                )),
-                Ok(TokenSubject::Submission(id)) => {
-                    reply_to_submission(transaction, id, reply, &context, now).await
-                }
-                Ok(TokenSubject::Introduction { .. }) => Ok(Handled {
-                    outcome: Outcome::Unrecognised,
-                    kind: Some(Kind::IntroductionAnswer),
-                    reference: None,
-                    errors: Vec::new(),
-                    // Answers to introductions are read once introductions are sent; until
-                    // then nobody holds such a token, so nothing is answered.
-                    answer: None,
-                }),
+        Classification::Reply { token, reply } => match token::verify(token, &rules.secret) {
+            Err(error) => Ok(reply_problem(
+                Outcome::Rejected,
+                None,
+                InboundError {
+                    field: "token".to_owned(),
+                    value: token.clone(),
+                    message: error.to_string(),
+                },
+            )),
+            Ok(TokenSubject::Submission(id)) => {
+                reply_to_submission(transaction, rules, id, reply, &context, now).await
             }
-        }
+            Ok(TokenSubject::Introduction { id, side }) => {
+                reply_to_introduction(
+                    transaction,
+                    rules,
+                    id,
+                    side,
+                    reply,
+                    context.sender.as_ref(),
+                    now,
+                )
+                .await
+            }
+        },
         Classification::Unrecognised { .. } => Ok(help(Outcome::Unrecognised, Vec::new(), None)),
     }
 }
 
 async fn reply_to_submission(
     transaction: &mut Tx<'_>,
+    rules: &MailRules,
     id: SubmissionId,
     reply: &ReplyText,
     context: &SubmissionContext,
@@ -438,6 +461,9 @@ async fn reply_to_submission(
         transaction
             .set_submission_status(id, SubmissionStatus::Withdrawn, now)
             .await?;
+        let letters =
+            introductions::decline_waiting_introductions(transaction, &rules.letters(), id, now)
+                .await?;
         return Ok(Handled {
             outcome: Outcome::Accepted,
             kind: Some(Kind::Withdrawal),
@@ -450,6 +476,7 @@ async fn reply_to_submission(
                 language,
                 token: None,
             }),
+            letters,
         });
     }
     if closed {
@@ -492,6 +519,152 @@ async fn reply_to_submission(
     }
 }
 
+/// A reply that carries an introduction side's token. It counts only when it comes from
+/// that side's contact address: a token alone travels with every forward of our email,
+/// so it does not prove who answers (the answer link of the web page is the way for
+/// someone else). Its first word accepts or declines; from the sending side, report
+/// fields update the mobility planned from the introduction.
+async fn reply_to_introduction(
+    transaction: &mut Tx<'_>,
+    rules: &MailRules,
+    id: IntroductionId,
+    side: Role,
+    reply: &ReplyText,
+    sender: Option<&EmailAddress>,
+    now: DateTime<Utc>,
+) -> Result<Handled, StoreError> {
+    let kind = Some(Kind::IntroductionAnswer);
+    let case = match introductions::load_case(transaction, id).await {
+        Ok(case) => case,
+        Err(StoreError::NotFound { .. }) => {
+            return Ok(reply_problem(
+                Outcome::Rejected,
+                kind,
+                InboundError {
+                    field: "token".to_owned(),
+                    value: id.to_string(),
+                    message: format!("the reply reference names {id}, which does not exist"),
+                },
+            ));
+        }
+        Err(error) => return Err(error),
+    };
+    let contact = case.parties().contact(side).clone();
+    if sender != Some(&contact) {
+        let sender = sender.map(ToString::to_string).unwrap_or_default();
+        return Ok(reply_problem(
+            Outcome::Rejected,
+            kind,
+            InboundError {
+                field: "sender".to_owned(),
+                message: format!(
+                    "{sender} is not the address we wrote to about {id} ({side} side), so it cannot answer for it"
+                ),
+                value: sender,
+            },
+        ));
+    }
+    let answer = match reply_command(&reply.new_text) {
+        Some(ReplyCommand::Accept) => Some(crate::domain::Answer::Accept),
+        Some(ReplyCommand::Decline) => Some(crate::domain::Answer::Decline),
+        Some(ReplyCommand::Withdraw) | None => None,
+    };
+    if let Some(answer) = answer {
+        let report = introductions::answer_introduction(
+            transaction,
+            &rules.letters(),
+            id,
+            side,
+            answer,
+            now,
+        )
+        .await?;
+        let (outcome, errors) = match report.outcome {
+            AnswerOutcome::Recorded(_) => (Outcome::Accepted, Vec::new()),
+            AnswerOutcome::Unchanged => (
+                Outcome::Rejected,
+                vec![InboundError {
+                    field: "answer".to_owned(),
+                    value: answer.value().to_owned(),
+                    message: format!(
+                        "the answer changes nothing: {id} is {} and this side's first answer stands",
+                        report.status.value()
+                    ),
+                }],
+            ),
+        };
+        return Ok(Handled {
+            outcome,
+            kind,
+            reference: Some(id.to_string()),
+            errors,
+            answer: None,
+            letters: report.emails,
+        });
+    }
+    let fields = FieldSet::from_text(&reply.new_text);
+    if side == Role::Sending && !fields.is_empty() {
+        let language = fields.language().unwrap_or(FormLanguage::En);
+        let token = Some(TokenSubject::Introduction { id, side });
+        return Ok(
+            match introductions::report_mobility(transaction, id, &fields, now).await? {
+                CompletionOutcome::Updated { mobility, details } => Handled {
+                    outcome: Outcome::Accepted,
+                    kind: Some(Kind::MobilityReport),
+                    reference: Some(mobility.to_string()),
+                    errors: Vec::new(),
+                    answer: Some(PlannedAnswer {
+                        answer: Answer::Confirmation {
+                            kind: "mobility_report",
+                            reference: mobility.to_string(),
+                            summary: mobility_summary(&details),
+                        },
+                        language,
+                        token,
+                    }),
+                    letters: 0,
+                },
+                CompletionOutcome::Invalid { errors, values } => rejected(
+                    Some(Kind::MobilityReport),
+                    errors,
+                    FormKind::MobilityReport,
+                    values,
+                    language,
+                    token,
+                ),
+                CompletionOutcome::NoMobility => reply_problem(
+                    Outcome::Rejected,
+                    Some(Kind::MobilityReport),
+                    InboundError {
+                        field: "introduction".to_owned(),
+                        value: id.to_string(),
+                        message: format!(
+                            "{id} has no planned mobility to report on yet; both sides accept first"
+                        ),
+                    },
+                ),
+            },
+        );
+    }
+    let first_word = reply
+        .new_text
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    Ok(reply_problem(
+        Outcome::Unrecognised,
+        kind,
+        InboundError {
+            field: "answer".to_owned(),
+            message: format!(
+                "the first word of your reply, \"{first_word}\", is neither ACCEPT nor DECLINE"
+            ),
+            value: first_word,
+        },
+    ))
+}
+
 /// The stored values with the fields of a reply written over them: a reply names only
 /// what changes.
 pub fn merge_update(stored: &[(FieldKey, String)], changes: &FieldSet) -> FieldSet {
@@ -529,6 +702,7 @@ fn confirmed(
             language,
             token: Some(TokenSubject::Submission(id)),
         }),
+        letters: 0,
     }
 }
 
@@ -554,6 +728,7 @@ fn rejected(
             language,
             token,
         }),
+        letters: 0,
     }
 }
 
@@ -568,6 +743,25 @@ fn help(outcome: Outcome, errors: Vec<InboundError>, problem: Option<String>) ->
             language: FormLanguage::En,
             token: None,
         }),
+        letters: 0,
+    }
+}
+
+/// A short answer to a reply that cannot change anything; the error's message is the
+/// sentence that says why.
+fn reply_problem(outcome: Outcome, kind: Option<Kind>, error: InboundError) -> Handled {
+    let problem = error.message.clone();
+    Handled {
+        outcome,
+        kind,
+        reference: None,
+        errors: vec![error],
+        answer: Some(PlannedAnswer {
+            answer: Answer::ReplyProblem { problem },
+            language: FormLanguage::En,
+            token: None,
+        }),
+        letters: 0,
     }
 }
 
@@ -591,7 +785,9 @@ async fn queue_answer(
         tracing::info!(%recipient, sent_lately, "reply limit reached; not answering");
         return Ok(false);
     }
-    let rendered = planned.answer.render(planned.language);
+    let rendered = planned
+        .answer
+        .render(planned.language, &rules.privacy_notice);
     let token = planned
         .token
         .map(|subject| token::sign(subject, &rules.secret));

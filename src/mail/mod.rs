@@ -13,10 +13,12 @@ mod decode;
 mod fuzz;
 mod imap;
 mod ingest;
+pub mod letters;
 mod opt_in;
 mod outbound;
 mod sources;
 mod synthetic;
+mod tls;
 pub mod token;
 
 use std::path::{Path, PathBuf};
@@ -25,7 +27,7 @@ use chrono::Utc;
 use indicatif::ProgressBar;
 
 pub use answers::submission_values;
-pub use answers::{Answer, RenderedAnswer};
+pub use answers::{Answer, PrivacyNotice, RenderedAnswer};
 pub use classify::{
     Classification, IgnoreReason, ReplyCommand, classify, ignore_reason, reply_command,
 };

@@ -25,7 +25,6 @@ pub enum OptInMail {
 pub async fn queue_opt_in(
     transaction: &mut Tx<'_>,
     rules: &MailRules,
-    base_url: &str,
     id: SubmissionId,
     details: &SubmissionDetails,
     language: FormLanguage,
@@ -41,10 +40,10 @@ pub async fn queue_opt_in(
     let token = token::sign(TokenSubject::Submission(id), &rules.secret);
     let rendered = Answer::ConfirmLink {
         reference: id.to_string(),
-        link: format!("{}/confirm/{token}", base_url.trim_end_matches('/')),
+        link: format!("{}/confirm/{token}", rules.base_url.trim_end_matches('/')),
         summary: submission_summary(details),
     }
-    .render(language);
+    .render(language, &rules.privacy_notice);
     let (our_local, our_domain) = rules
         .our_address
         .as_str()

@@ -17,6 +17,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{OutboundTransport, SmtpServer, TlsMode};
 use crate::domain::EmailAddress;
+use crate::mail::tls::explain_tls_failure;
 use crate::store::{DeliveryAttempt, DeliveryResult, OutboxMessage, Store, StoreError};
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -58,7 +59,10 @@ const DUE_BATCH: u32 = 100;
 
 pub enum Transport {
     Folder(PathBuf),
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        host: String,
+    },
 }
 
 impl Transport {
@@ -71,7 +75,10 @@ impl Transport {
         match settings {
             OutboundTransport::File { dir } => Ok(Transport::Folder(dir.clone())),
             OutboundTransport::Smtp(server) => {
-                smtp_transport(server, extra_root_certificate).map(Transport::Smtp)
+                smtp_transport(server, extra_root_certificate).map(|transport| Transport::Smtp {
+                    transport,
+                    host: server.host.clone(),
+                })
             }
         }
     }
@@ -81,7 +88,7 @@ impl Transport {
             Transport::Folder(dir) => write_to_folder(dir, message, message_id)
                 .map(|path| format!("written to {}", path.display()))
                 .map_err(|error| DeliveryError::Transient(error.to_string())),
-            Transport::Smtp(transport) => {
+            Transport::Smtp { transport, host } => {
                 match tokio::time::timeout(SEND_TIMEOUT, transport.send(message.clone())).await {
                     Err(_) => Err(DeliveryError::Uncertain(format!(
                         "no answer within {} seconds",
@@ -92,7 +99,7 @@ impl Transport {
                         response.code(),
                         response.message().collect::<Vec<_>>().join(" ")
                     )),
-                    Ok(Err(error)) => Err(classify_smtp_error(&error)),
+                    Ok(Err(error)) => Err(classify_smtp_error(&error, host)),
                 }
             }
         }
@@ -273,9 +280,13 @@ fn smtp_transport(
     Ok(builder.build())
 }
 
-fn classify_smtp_error(error: &lettre::transport::smtp::Error) -> DeliveryError {
+/// A TLS failure is transient, so that mail waits until the setting is corrected, and
+/// its text says which setting that is.
+fn classify_smtp_error(error: &lettre::transport::smtp::Error, host: &str) -> DeliveryError {
     let text = error.to_string();
-    if error.is_permanent() {
+    if let Some(explanation) = explain_tls_failure(host, error) {
+        DeliveryError::Transient(format!("cannot make a TLS connection: {explanation}"))
+    } else if error.is_permanent() {
         DeliveryError::Permanent(text)
     } else if error.is_timeout() {
         DeliveryError::Uncertain(text)

@@ -164,6 +164,24 @@ pub fn submissions_frame(submissions: &[Submission]) -> PolarsResult<DataFrame> 
     DataFrame::new(rows.len(), columns)
 }
 
+/// The submissions export with the contact person and address added at the end: for the
+/// secretariat's own follow-up, chosen explicitly with `export --with-contacts`.
+pub fn submissions_frame_with_contacts(submissions: &[Submission]) -> PolarsResult<DataFrame> {
+    let rows = submissions;
+    let mut frame = submissions_frame(rows)?;
+    frame.with_column(column(
+        "contact_name",
+        each(rows, |row| {
+            not_empty(&row.details.organisation.contact_name)
+        }),
+    ))?;
+    frame.with_column(column(
+        "contact_email",
+        each(rows, |row| row.details.organisation.contact_email.as_str()),
+    ))?;
+    Ok(frame)
+}
+
 fn each<'a, Row, Value>(rows: &'a [Row], pick: impl Fn(&'a Row) -> Value) -> Vec<Value> {
     rows.iter().map(pick).collect()
 }

@@ -25,7 +25,9 @@ mod summary;
 
 pub use charts::{ChartData, ChartKind, chart_size, render_chart};
 pub use exports::{ExportFormat, ExportTable};
-pub use frames::{mobilities_frame, population_frame, submissions_frame};
+pub use frames::{
+    mobilities_frame, population_frame, submissions_frame, submissions_frame_with_contacts,
+};
 pub use indicators::{
     ALL_REGIONS, EU_MINIMUM_DAYS, MonthlyMobilities, MonthlyShare, TARGETS_PERCENT_COLUMNS,
     TargetRow, YearRate, expected_year_to_date_rate, monthly_fewer_opportunities,

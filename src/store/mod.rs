@@ -29,6 +29,8 @@ macro_rules! on_backend {
 }
 
 mod error;
+mod introductions;
+mod privacy;
 mod reads;
 mod records;
 mod rows;
@@ -36,6 +38,11 @@ mod web;
 mod writes;
 
 pub use error::{StoreError, url_without_password};
+pub use introductions::{EndedMobility, IntroductionProgress};
+pub use privacy::{
+    ErasureRecord, OrganisationActivity, OrganisationRecord, PERSONAL_DATA, PersonalColumns,
+    PersonalData,
+};
 pub use records::{
     DeliveryAttempt, DeliveryResult, InboundError, InboundMessage, InboundMessageId,
     IntroductionFilter, MobilityFilter, MobilityImport, NewInboundMessage, NewIntroduction,

@@ -355,9 +355,9 @@ pub(super) const OUTBOX_COLUMNS: &str = "id, message_id, recipients, subject, bo
 
 #[derive(sqlx::FromRow)]
 pub(super) struct OutboxRow {
-    id: i64,
+    pub(super) id: i64,
     message_id: String,
-    recipients: String,
+    pub(super) recipients: String,
     subject: String,
     body_text: String,
     body_html: Option<String>,

@@ -26,6 +26,7 @@ use super::security::{SESSION_COOKIE, SESSION_HOURS, cookies, set_cookie};
 use super::{SharedState, WebError};
 use crate::domain::{IntroductionStatus, Role, Submission, SubmissionId, SubmissionStatus};
 use crate::forms::FormLanguage;
+use crate::introductions;
 use crate::round::{RoundMode, run_round};
 use crate::store::{
     InboundMessageId, IntroductionFilter, MobilityFilter, OutboxMessageId, OutboxStatus,
@@ -430,9 +431,19 @@ async fn change_submission(
         }
         _ => return Err(WebError::BadRequest(FormLanguage::En)),
     };
+    let now = state.now();
     transaction
-        .set_submission_status(id, new_status, state.now())
+        .set_submission_status(id, new_status, now)
         .await?;
+    if new_status == SubmissionStatus::Withdrawn {
+        introductions::decline_waiting_introductions(
+            &mut transaction,
+            &state.rules.letters(),
+            id,
+            now,
+        )
+        .await?;
+    }
     transaction.commit().await?;
     Ok(see_other("/admin/submissions"))
 }
@@ -691,6 +702,7 @@ async fn preview_round(
     let report = run_round(
         &state.store,
         &state.matching,
+        &state.introductions,
         now,
         now.date_naive(),
         RoundMode::DryRun,
@@ -721,6 +733,7 @@ async fn run_round_now(
     run_round(
         &state.store,
         &state.matching,
+        &state.introductions,
         now,
         now.date_naive(),
         RoundMode::Record,

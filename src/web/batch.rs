@@ -102,7 +102,6 @@ async fn store_with_opt_in(
     queue_opt_in(
         transaction,
         &state.rules,
-        &state.base_url,
         id,
         &pending.details,
         pending.language,

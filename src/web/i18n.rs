@@ -61,6 +61,19 @@ pub fn words(language: FormLanguage) -> BTreeMap<&'static str, &'static str> {
         .collect()
 }
 
+/// One word of the pages in `language`.
+pub fn word(language: FormLanguage, key: &str) -> &'static str {
+    let column = FormLanguage::ALL
+        .iter()
+        .position(|candidate| *candidate == language)
+        .expect("every language has a column");
+    WORDS
+        .iter()
+        .find(|(candidate, _)| *candidate == key)
+        .map(|(_, texts)| texts[column])
+        .unwrap_or_else(|| panic!("the word {key} is in the table"))
+}
+
 /// The label of every field of both forms in `language`, by key.
 pub fn field_labels(language: FormLanguage) -> BTreeMap<&'static str, &'static str> {
     FieldKey::ALL
@@ -147,11 +160,11 @@ const WORDS: &[(&str, [&str; 5])] = &[
     (
         "privacy",
         [
-            "We keep what you send to match and monitor mobilities for the partnership while it runs them (unconfirmed submissions for 7 days). To see, correct or delete it, write to",
-            "Guardamos lo que envía para emparejar y seguir las movilidades de la asociación mientras esta las gestione (los envíos sin confirmar, 7 días). Para consultarlo, corregirlo o borrarlo, escriba a",
-            "Vi sparar det du skickar för att matcha och följa upp partnerskapets mobiliteter så länge det driver dem (obekräftade anmälningar i 7 dagar). För att se, rätta eller radera det, skriv till",
-            "Nous conservons ce que vous envoyez pour mettre en relation et suivre les mobilités du partenariat tant qu'il les gère (les envois non confirmés, 7 jours). Pour le consulter, le corriger ou le supprimer, écrivez à",
-            "Wir speichern Ihre Angaben, um Mobilitäten der Partnerschaft zu vermitteln und auszuwerten, solange sie diese betreibt (unbestätigte Meldungen 7 Tage). Zum Einsehen, Berichtigen oder Löschen schreiben Sie an",
+            "We keep what you send only to arrange and monitor mobilities: contact details until {contact_days} days after your last offer or request closes, unconfirmed submissions for 7 days. To see, correct or erase your data, write to",
+            "Guardamos lo que envía solo para organizar y seguir movilidades: los datos de contacto hasta {contact_days} días después del cierre de su última oferta o solicitud, los envíos sin confirmar durante 7 días. Para consultar, corregir o borrar sus datos, escriba a",
+            "Vi sparar det ni skickar endast för att ordna och följa upp mobiliteter: kontaktuppgifter till {contact_days} dagar efter att ert senaste erbjudande eller önskemål avslutats, obekräftade anmälningar i 7 dagar. För att se, rätta eller radera era uppgifter, skriv till",
+            "Nous conservons ce que vous envoyez uniquement pour organiser et suivre des mobilités : les coordonnées jusqu'à {contact_days} jours après la clôture de votre dernière offre ou demande, les envois non confirmés pendant 7 jours. Pour consulter, corriger ou effacer vos données, écrivez à",
+            "Wir speichern Ihre Angaben nur, um Mobilitäten zu vermitteln und auszuwerten: Kontaktdaten bis {contact_days} Tage nach dem Abschluss Ihres letzten Angebots oder Gesuchs, unbestätigte Meldungen 7 Tage. Zum Einsehen, Berichtigen oder Löschen schreiben Sie an",
         ],
     ),
     (
@@ -704,6 +717,139 @@ const WORDS: &[(&str, [&str; 5])] = &[
             "Något gick fel hos oss. Försök igen senare.",
             "Une erreur s'est produite de notre côté. Réessayez plus tard.",
             "Bei uns ist etwas schiefgegangen. Bitte versuchen Sie es später erneut.",
+        ],
+    ),
+    (
+        "intro_title",
+        [
+            "Introduction",
+            "Presentación",
+            "Introduktion",
+            "Présentation",
+            "Vorstellung",
+        ],
+    ),
+    ("intro_you", ["You", "Ustedes", "Ni", "Vous", "Sie"]),
+    (
+        "intro_partner",
+        [
+            "Proposed partner",
+            "Socio propuesto",
+            "Föreslagen partner",
+            "Partenaire proposé",
+            "Vorgeschlagener Partner",
+        ],
+    ),
+    (
+        "intro_score",
+        [
+            "How well you match",
+            "Grado de coincidencia",
+            "Hur väl ni passar ihop",
+            "Degré de correspondance",
+            "Wie gut Sie zusammenpassen",
+        ],
+    ),
+    (
+        "intro_reasons",
+        [
+            "Why we introduce you",
+            "Por qué les presentamos",
+            "Varför vi presenterar er för varandra",
+            "Pourquoi nous vous présentons",
+            "Warum wir Sie einander vorstellen",
+        ],
+    ),
+    (
+        "intro_question",
+        [
+            "Do you want to plan a mobility with this partner?",
+            "¿Quiere planificar una movilidad con este socio?",
+            "Vill ni planera en mobilitet med den här partnern?",
+            "Voulez-vous préparer une mobilité avec ce partenaire ?",
+            "Möchten Sie mit diesem Partner eine Mobilität planen?",
+        ],
+    ),
+    (
+        "intro_accept",
+        ["Accept", "Acepto", "Acceptera", "J'accepte", "Annehmen"],
+    ),
+    (
+        "intro_decline",
+        ["Decline", "Rechazo", "Avböj", "Je refuse", "Ablehnen"],
+    ),
+    (
+        "intro_your_answer",
+        [
+            "Your answer",
+            "Su respuesta",
+            "Ert svar",
+            "Votre réponse",
+            "Ihre Antwort",
+        ],
+    ),
+    (
+        "intro_recorded",
+        [
+            "Thank you: your answer is recorded. We email you and your partner what happens next.",
+            "Gracias: su respuesta queda registrada. Les escribimos a ustedes y a su socio lo que sigue.",
+            "Tack: ert svar är registrerat. Vi mejlar er och er partner om vad som händer nu.",
+            "Merci : votre réponse est enregistrée. Nous vous écrivons, à vous et à votre partenaire, la suite.",
+            "Vielen Dank: Ihre Antwort ist erfasst. Wir schreiben Ihnen und Ihrem Partner, wie es weitergeht.",
+        ],
+    ),
+    (
+        "intro_unchanged",
+        [
+            "Nothing changed: your earlier answer stands, or the introduction is settled.",
+            "No ha cambiado nada: su respuesta anterior sigue en pie, o la presentación ya está cerrada.",
+            "Inget ändrades: ert tidigare svar gäller, eller så är introduktionen avslutad.",
+            "Rien n'a changé : votre réponse précédente reste valable, ou la présentation est close.",
+            "Nichts geändert: Ihre frühere Antwort gilt, oder die Vorstellung ist abgeschlossen.",
+        ],
+    ),
+    (
+        "intro_proposed",
+        [
+            "being prepared",
+            "en preparación",
+            "förbereds",
+            "en préparation",
+            "in Vorbereitung",
+        ],
+    ),
+    (
+        "intro_introduced",
+        [
+            "waiting for answers",
+            "a la espera de respuestas",
+            "väntar på svar",
+            "en attente de réponses",
+            "wartet auf Antworten",
+        ],
+    ),
+    (
+        "intro_accepted",
+        [
+            "accepted by both: a mobility is planned",
+            "aceptada por ambos: hay una movilidad prevista",
+            "accepterad av båda: en mobilitet är planerad",
+            "acceptée des deux côtés : une mobilité est prévue",
+            "von beiden angenommen: eine Mobilität ist geplant",
+        ],
+    ),
+    (
+        "intro_declined",
+        ["declined", "rechazada", "avböjd", "refusée", "abgelehnt"],
+    ),
+    (
+        "intro_expired",
+        [
+            "expired without answers",
+            "caducada sin respuestas",
+            "upphörd utan svar",
+            "expirée sans réponse",
+            "ohne Antworten verfallen",
         ],
     ),
     ("home", ["Home", "Inicio", "Start", "Accueil", "Startseite"]),

@@ -11,6 +11,7 @@ mod admin;
 mod batch;
 mod error;
 mod i18n;
+mod introduction;
 mod metrics;
 mod pages;
 mod public;
@@ -36,7 +37,8 @@ pub use error::WebError;
 
 use chrono_tz::Tz;
 
-use crate::config::{Config, MatchingSettings, TargetSettings};
+use crate::config::{Config, MatchingSettings, RetentionSettings, TargetSettings};
+use crate::introductions::IntroductionSettings;
 use crate::mail::MailRules;
 use crate::store::{Backend, Store, StoreError};
 use metrics::Metrics;
@@ -70,11 +72,14 @@ type SharedState = Arc<AppState>;
 struct AppState {
     store: Store,
     rules: MailRules,
-    base_url: String,
     /// Who the privacy line tells people to write to.
     privacy_contact: String,
     moderation: bool,
     matching: MatchingSettings,
+    /// For the emails of the introductions a round makes, and the answers to them.
+    introductions: IntroductionSettings,
+    /// How long messages and contact details are kept, for the privacy line.
+    retention: RetentionSettings,
     reports_dir: PathBuf,
     targets: TargetSettings,
     timezone: Tz,
@@ -114,22 +119,18 @@ impl AppState {
 
 impl WebApp {
     pub fn new(store: Store, config: &Config, clock: Clock) -> WebApp {
-        let privacy_contact = config
-            .mail
-            .secretariat
-            .first()
-            .unwrap_or(&config.mail.address)
-            .to_string();
+        let privacy_contact = config.privacy_contact().to_string();
         let store_backend = store.backend();
         let (submission_queue, submission_writer_queue) = mpsc::channel(batch::QUEUE_LENGTH);
         WebApp {
             state: Arc::new(AppState {
                 store,
                 rules: MailRules::from_config(config),
-                base_url: config.web.base_url.trim_end_matches('/').to_owned(),
                 privacy_contact,
                 moderation: config.moderation,
                 matching: config.matching.clone(),
+                introductions: IntroductionSettings::from_config(config),
+                retention: config.retention.periods,
                 fewer_opportunities_target: config.targets.fewer_opportunities_share,
                 reports_dir: config.reports.dir.clone(),
                 targets: config.targets.clone(),
@@ -178,6 +179,7 @@ impl WebApp {
         let state = self.state.clone();
         Router::new()
             .merge(public::routes())
+            .merge(introduction::routes())
             .merge(admin::routes())
             .merge(reports::routes())
             .route("/healthz", get(healthz))

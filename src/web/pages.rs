@@ -16,7 +16,7 @@ use minijinja::value::{Serde, Value};
 use minijinja::{Environment, UndefinedBehavior, context};
 use serde::Serialize;
 
-use super::i18n::{choose_language, field_labels, words};
+use super::i18n::{choose_language, field_labels, word, words};
 use super::security::{CSRF_COOKIE, CSRF_FIELD, LANGUAGE_COOKIE, cookies, new_nonce, set_cookie};
 use super::{SharedState, WebError};
 use crate::domain::{Country, IscedField, Language, MobilityStatus, MobilityType, Region};
@@ -39,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = web_templates!(
     "message.html",
     "confirm.html",
     "submission.html",
+    "introduction.html",
     "admin/login.html",
     "admin/dashboard.html",
     "admin/submissions.html",
@@ -271,6 +272,10 @@ fn render_page(
         labels => labels,
         languages => Value::from(Serde(LANGUAGE_CHOICES)),
         privacy_contact => state.privacy_contact.as_str(),
+        privacy => word(language, "privacy").replace(
+            "{contact_days}",
+            &state.retention.closed_contacts_days.to_string(),
+        ),
         csrf => csrf_token,
         ..context
     };
@@ -409,9 +414,13 @@ impl FormView {
                 keys[0].key()
             };
             let message = if error.value.is_empty() {
-                error.message.clone()
+                error.message_in(language)
             } else {
-                format!("\u{201c}{}\u{201d}: {}", error.value, error.message)
+                format!(
+                    "\u{201c}{}\u{201d}: {}",
+                    error.value,
+                    error.message_in(language)
+                )
             };
             error_map.entry(key).or_default().push(message.clone());
             summary.push(ErrorSummaryLine {

@@ -20,9 +20,10 @@ use super::security::CSRF_FIELD;
 use super::{SharedState, UNCONFIRMED_DAYS, WebError};
 use crate::domain::{Source, Submission, SubmissionId, SubmissionStatus};
 use crate::forms::{
-    FieldError, FieldKey, FieldSet, FormKind, SubmissionContext, parse_mobility_report,
-    parse_submission,
+    FieldError, FieldKey, FieldProblem, FieldSet, FormKind, SubmissionContext,
+    parse_mobility_report, parse_submission,
 };
+use crate::introductions;
 use crate::mail::token::{self, TokenSubject};
 use crate::mail::{OptInMail, submission_values};
 
@@ -141,11 +142,11 @@ async fn report(
         && let Some(introduction) = details.introduction
         && !transaction.introduction_exists(introduction).await?
     {
-        parsed = Err(vec![FieldError {
-            field: FieldKey::Introduction.key(),
-            value: introduction.to_string(),
-            message: "is not an introduction of ours; write the I-… reference from our email, or leave it empty".to_owned(),
-        }]);
+        parsed = Err(vec![FieldError::new(
+            FieldKey::Introduction.key(),
+            introduction.to_string(),
+            FieldProblem::NotOurIntroduction,
+        )]);
     }
     match parsed {
         Ok(details) => {
@@ -349,6 +350,14 @@ async fn change_submission(
             transaction
                 .set_submission_status(submission.id, SubmissionStatus::Withdrawn, now)
                 .await?;
+            // The same rule as a WITHDRAW reply: its waiting introductions are declined.
+            introductions::decline_waiting_introductions(
+                &mut transaction,
+                &state.rules.letters(),
+                submission.id,
+                now,
+            )
+            .await?;
             transaction.commit().await?;
             Ok(see_other(&format!("/s/{token}")))
         }

@@ -5,8 +5,10 @@ mod support;
 
 mod cli;
 mod forms;
+mod introductions;
 mod mail;
 mod matching;
+mod privacy;
 mod report;
 mod store;
 mod web;

@@ -63,6 +63,7 @@ async fn round(store: &Store, mode: RoundMode) -> RoundReport {
     run_round(
         store,
         &MatchingSettings::default(),
+        &crate::introductions::settings(),
         started_at(),
         today(),
         mode,
@@ -81,7 +82,7 @@ fn planned_pairs(report: &RoundReport) -> Vec<(i64, i64, f64)> {
 }
 
 on_both_backends!(
-    a_round_records_its_introductions_as_proposed_in_one_go,
+    a_round_records_its_introductions_and_their_emails_in_one_go,
     |database| {
         let store = database.connect().await;
         plant_submissions(&store).await;
@@ -129,8 +130,10 @@ on_both_backends!(
         let swedish = &introductions[0];
         assert_eq!(
             (swedish.round, swedish.status, swedish.score),
-            (stored_round.id, IntroductionStatus::Proposed, 75.0)
+            (stored_round.id, IntroductionStatus::Introduced, 75.0)
         );
+        // Each introduction went out to both sides in the round's transaction.
+        assert_eq!(store.outbox(None).await.unwrap().len(), 4);
         assert_eq!(
             swedish.reasons,
             [
@@ -191,6 +194,7 @@ on_both_backends!(a_dry_run_shows_the_round_and_writes_nothing, |database| {
     let dry_run = round(&store, RoundMode::DryRun).await;
     assert_eq!(dry_run.stored, None);
     assert!(store.rounds().await.unwrap().is_empty());
+    assert!(store.outbox(None).await.unwrap().is_empty());
     assert!(
         store
             .introductions(&IntroductionFilter::default())

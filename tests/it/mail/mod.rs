@@ -18,17 +18,13 @@ use serde_json::Value;
 
 use crate::support::TestDatabase;
 
-mod servers;
+mod rejections;
+pub(crate) mod servers;
 
 const SECRET: &str = "corpus secret";
 
 fn rules() -> MailRules {
-    MailRules {
-        our_address: EmailAddress::parse("matchmaking@example.org").unwrap(),
-        secret: SECRET.to_owned(),
-        reply_limit_per_hour: 5,
-        moderation: false,
-    }
+    crate::support::mail_rules(SECRET)
 }
 
 fn now() -> DateTime<Utc> {

@@ -13,6 +13,8 @@ use tokio::net::TcpStream;
 
 use super::*;
 
+mod tls;
+
 fn environment(name: &str) -> String {
     std::env::var(name)
         .unwrap_or_else(|_| panic!("{name} is set by scripts/test, which starts the mail servers"))
@@ -188,7 +190,7 @@ async fn a_fetch_killed_between_fetch_and_commit_loses_nothing() {
     assert_eq!(message_count(&user, "INBOX").await, 0);
 }
 
-fn smtp_transport() -> Transport {
+pub(crate) fn smtp_transport() -> Transport {
     let server = SmtpServer {
         host: "127.0.0.1".to_owned(),
         port: environment("MOBMATCH_TEST_SMTP_PORT").parse().unwrap(),
@@ -217,7 +219,7 @@ async fn queue(store: &Store, recipient: &str) {
     transaction.commit().await.unwrap();
 }
 
-fn delivered_to(recipient: &str) -> usize {
+pub(crate) fn delivered_to(recipient: &str) -> usize {
     let maildir = PathBuf::from(environment("MOBMATCH_TEST_SMTP_MAILDIR"));
     ["new", "cur"]
         .iter()

@@ -147,3 +147,140 @@ impl Drop for TestDatabase {
         }
     }
 }
+
+/// A column of the schema the migrations created, and whether it holds text or bytes
+/// (dates and times are text in SQLite, not in PostgreSQL).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SchemaColumn {
+    pub table: String,
+    pub column: String,
+    pub holds_bytes: bool,
+    pub holds_text: bool,
+}
+
+impl TestDatabase {
+    /// Every column of every table, read from the database's own catalogue (leaving out
+    /// sqlx's record of the migrations), so that a new table is covered without a change
+    /// here.
+    pub async fn schema_columns(&self) -> Vec<SchemaColumn> {
+        let rows: Vec<(String, String, String)> = match &self.location {
+            Location::SqliteFile { .. } => {
+                let mut connection = SqliteConnection::connect(&self.url).await.unwrap();
+                let rows = sqlx::query_as(
+                    "SELECT tables.name, columns.name, upper(columns.type) \
+                     FROM sqlite_master AS tables, pragma_table_info(tables.name) AS columns \
+                     WHERE tables.type = 'table' AND substr(tables.name, 1, 1) <> '_' \
+                     AND tables.name NOT LIKE 'sqlite%'",
+                )
+                .fetch_all(&mut connection)
+                .await
+                .unwrap();
+                connection.close().await.unwrap();
+                rows
+            }
+            Location::PostgresDatabase { .. } => {
+                let mut connection = PgConnection::connect(&self.url).await.unwrap();
+                let rows = sqlx::query_as(
+                    "SELECT table_name::text, column_name::text, data_type::text \
+                     FROM information_schema.columns \
+                     WHERE table_schema = 'public' AND substr(table_name, 1, 1) <> '_'",
+                )
+                .fetch_all(&mut connection)
+                .await
+                .unwrap();
+                connection.close().await.unwrap();
+                rows
+            }
+        };
+        let mut columns: Vec<SchemaColumn> = rows
+            .into_iter()
+            .map(|(table, column, kind)| {
+                let holds_bytes = matches!(kind.as_str(), "BLOB" | "bytea");
+                let holds_text = matches!(
+                    kind.as_str(),
+                    "TEXT" | "text" | "character varying" | "character" | "json" | "jsonb"
+                );
+                SchemaColumn {
+                    table,
+                    column,
+                    holds_bytes,
+                    holds_text,
+                }
+            })
+            .collect();
+        columns.sort();
+        columns
+    }
+
+    /// The text and byte columns in which some value contains `needle`, compared without
+    /// case (bytes read as UTF-8 text).
+    pub async fn columns_containing(&self, needle: &str) -> Vec<String> {
+        let needle = needle.to_lowercase();
+        let mut found = Vec::new();
+        for column in self.schema_columns().await {
+            if !column.holds_text && !column.holds_bytes {
+                continue;
+            }
+            let sql = format!(
+                "SELECT {} FROM {} WHERE {} IS NOT NULL",
+                column.column, column.table, column.column
+            );
+            let values: Vec<Vec<u8>> = match (&self.location, column.holds_bytes) {
+                (Location::SqliteFile { .. }, bytes) => {
+                    let mut connection = SqliteConnection::connect(&self.url).await.unwrap();
+                    let values = if bytes {
+                        sqlx::query_scalar(&sql).fetch_all(&mut connection).await
+                    } else {
+                        sqlx::query_scalar::<_, String>(&sql)
+                            .fetch_all(&mut connection)
+                            .await
+                            .map(|texts| texts.into_iter().map(String::into_bytes).collect())
+                    };
+                    connection.close().await.unwrap();
+                    values.unwrap()
+                }
+                (Location::PostgresDatabase { .. }, bytes) => {
+                    let mut connection = PgConnection::connect(&self.url).await.unwrap();
+                    let values = if bytes {
+                        sqlx::query_scalar(&sql).fetch_all(&mut connection).await
+                    } else {
+                        sqlx::query_scalar::<_, String>(&sql)
+                            .fetch_all(&mut connection)
+                            .await
+                            .map(|texts| texts.into_iter().map(String::into_bytes).collect())
+                    };
+                    connection.close().await.unwrap();
+                    values.unwrap()
+                }
+            };
+            if values.iter().any(|value| {
+                String::from_utf8_lossy(value)
+                    .to_lowercase()
+                    .contains(&needle)
+            }) {
+                found.push(format!("{}.{}", column.table, column.column));
+            }
+        }
+        found
+    }
+}
+
+/// The mail rules of a test: our address `matchmaking@example.org`, the given signing
+/// secret, links to `https://match.example.org`, five answers an hour per sender, no
+/// moderation, and the default retention in the privacy notice.
+pub fn mail_rules(secret: &str) -> mobmatch::mail::MailRules {
+    use mobmatch::config::RetentionSettings;
+    use mobmatch::domain::EmailAddress;
+    use mobmatch::mail::PrivacyNotice;
+    mobmatch::mail::MailRules {
+        our_address: EmailAddress::parse("matchmaking@example.org").unwrap(),
+        secret: secret.to_owned(),
+        base_url: "https://match.example.org".to_owned(),
+        reply_limit_per_hour: 5,
+        moderation: false,
+        privacy_notice: PrivacyNotice::new(
+            &RetentionSettings::default(),
+            &EmailAddress::parse("secretariat@example.org").unwrap(),
+        ),
+    }
+}

@@ -160,7 +160,8 @@ async fn text_of(browser: &Client, css: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_person_submits_confirms_by_email_and_the_secretariat_sees_it() {
+async fn a_person_submits_confirms_by_email_the_secretariat_sees_it_and_an_introduction_is_answered()
+ {
     let server = TestServer::start(TestDatabase::sqlite()).await;
     let driver = ChromeDriver::start().await;
     let profile = tempfile::tempdir().unwrap();
@@ -292,6 +293,7 @@ async fn a_person_submits_confirms_by_email_and_the_secretariat_sees_it() {
         "Ofrecer o solicitar una movilidad"
     );
     screenshot(&browser, "05-submit-in-spanish").await;
+    browser.goto(&server.url("/?lang=en")).await.unwrap();
 
     // The secretariat logs in and sees the dashboard and the inbound log.
     server.set_admin_password().await;
@@ -337,6 +339,57 @@ async fn a_person_submits_confirms_by_email_and_the_secretariat_sees_it() {
     click_to_next_page(&browser, Locator::LinkText("Submissions")).await;
     assert!(text_of(&browser, "main table").await.contains("TKNIKA"));
     screenshot(&browser, "09-admin-submissions").await;
+
+    // The secretariat runs a round; the host answers the introduction on its page.
+    crate::web::open_matching_request(&server).await;
+    browser.goto(&server.url("/admin/rounds")).await.unwrap();
+    click_to_next_page(
+        &browser,
+        Locator::Css("form[action='/admin/rounds/run'] button"),
+    )
+    .await;
+    assert!(text_of(&browser, "main").await.contains("R-1"));
+    screenshot(&browser, "10-admin-rounds").await;
+    let letters = tempfile::tempdir().unwrap();
+    server.deliver_outbox_to(letters.path()).await;
+    let introduction_link = std::fs::read_dir(letters.path())
+        .unwrap()
+        .map(|entry| mobmatch::mail::decode(&std::fs::read(entry.unwrap().path()).unwrap()))
+        .filter(|message| {
+            message
+                .recipients
+                .iter()
+                .any(|to| to == "maria@tknika.example")
+        })
+        .find_map(|message| {
+            let start = message.body.find("/i/")?;
+            let end = start + message.body[start..].find(char::is_whitespace)?;
+            Some(server.url(&message.body[start..end]))
+        })
+        .expect("the host's introduction email links to its answer page");
+    browser.goto(&introduction_link).await.unwrap();
+    assert!(
+        text_of(&browser, "main")
+            .await
+            .contains("Västra Götalandsregionen")
+    );
+    screenshot(&browser, "11-introduction-page").await;
+    click_to_next_page(&browser, Locator::Css("button[value=accept]")).await;
+    assert!(
+        text_of(&browser, ".notice")
+            .await
+            .contains("your answer is recorded")
+    );
+    screenshot(&browser, "12-introduction-accepted").await;
+    let introduction = &server
+        .store
+        .introductions(&Default::default())
+        .await
+        .unwrap()[0];
+    assert_eq!(
+        introduction.host_answer.map(|answer| answer.answer),
+        Some(mobmatch::domain::Answer::Accept)
+    );
 
     assert_eq!(
         server

@@ -181,3 +181,42 @@ pub fn valid_offer<'a>(organisation: &'a str, email: &'a str) -> Vec<(&'static s
         ("notes", "Workshops in English"),
     ]
 }
+
+/// A request from Västsverige that matches `valid_offer`, stored as `open`.
+pub async fn open_matching_request(server: &TestServer) -> SubmissionId {
+    let pairs = [
+        ("role", "sending"),
+        ("organisation", "Västra Götalandsregionen"),
+        ("contact_name", "Anna Berg"),
+        ("contact_email", "anna@vgregion.example"),
+        ("region", "SE23"),
+        ("mobility_type", "vet_learner"),
+        ("fields", "0713"),
+        ("participants", "3"),
+        ("fewer_opportunities", "1"),
+        ("earliest_start", "2027-04-01"),
+        ("latest_end", "2027-05-31"),
+        ("duration", "10-14"),
+        ("languages", "en"),
+    ];
+    let details = mobmatch::forms::parse_submission(
+        &mobmatch::forms::FieldSet::from_pairs(pairs),
+        &mobmatch::forms::SubmissionContext {
+            today: server.now().date_naive(),
+            sender: None,
+        },
+    )
+    .unwrap();
+    let mut transaction = server.store.begin().await.unwrap();
+    let id = transaction
+        .insert_submission(
+            &details,
+            mobmatch::domain::SubmissionStatus::Open,
+            mobmatch::domain::Source::Email,
+            server.now(),
+        )
+        .await
+        .unwrap();
+    transaction.commit().await.unwrap();
+    id
+}

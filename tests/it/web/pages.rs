@@ -1000,3 +1000,113 @@ on_both_backends!(
         assert_eq!(server.store.outbox(None).await.unwrap().len(), 19);
     }
 );
+
+on_both_backends!(
+    an_introduction_is_answered_on_its_page_by_post_only,
+    |database| {
+        use mobmatch::domain::{Answer, IntroductionStatus, Role};
+        use mobmatch::mail::token::{self, TokenSubject};
+
+        let server = TestServer::start(database).await;
+        let offer = submit_offer(&server, "TKNIKA", "maria@tknika.example").await;
+        let mut client = server.client();
+        let link = confirmation_link(&server).await;
+        let token = client.get(&link).await.csrf_token();
+        client.post(&link, &[("csrf", &token)]).await;
+        assert_eq!(status_of(&server, offer).await, SubmissionStatus::Open);
+        crate::web::open_matching_request(&server).await;
+        let round = mobmatch::round::run_round(
+            &server.store,
+            &server.config.matching,
+            &mobmatch::introductions::IntroductionSettings::from_config(&server.config),
+            server.now(),
+            server.now().date_naive(),
+            mobmatch::round::RoundMode::Record,
+        )
+        .await
+        .unwrap();
+        let introduction = round.stored.unwrap().introductions[0];
+        let page_of = |side| {
+            let token = token::sign(
+                TokenSubject::Introduction {
+                    id: introduction,
+                    side,
+                },
+                "web test secret",
+            );
+            format!("/i/{token}")
+        };
+        let host_page = page_of(Role::Receiving);
+        let stored = || async {
+            server
+                .store
+                .introductions(&Default::default())
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|stored| stored.id == introduction)
+                .unwrap()
+        };
+        let before = stored().await;
+        for path in [host_page.clone(), format!("{host_page}?answer=accept")] {
+            let page = client.get(&path).await;
+            assert_eq!(page.status, 200);
+            assert!(
+                page.body.contains("Västra Götalandsregionen"),
+                "{}",
+                page.body
+            );
+            assert!(page.body.contains("name=\"answer\" value=\"accept\""));
+        }
+        assert_eq!(stored().await, before, "GET changes nothing");
+
+        let accepted = client
+            .post_form(&host_page, &host_page, &[("answer", "accept")])
+            .await;
+        assert_eq!(accepted.status, 303, "{}", accepted.body);
+        assert_eq!(accepted.location(), format!("{host_page}?notice=recorded"));
+        let after = stored().await;
+        assert_eq!(
+            after.host_answer.map(|answer| answer.answer),
+            Some(Answer::Accept)
+        );
+        assert_eq!(after.status, IntroductionStatus::Introduced);
+        let page = client.get(accepted.location()).await;
+        assert!(page.body.contains("your answer is recorded"));
+        assert!(
+            !page.body.contains("name=\"answer\""),
+            "answered once, no buttons"
+        );
+        let again = client
+            .post_form("/submit", &host_page, &[("answer", "decline")])
+            .await;
+        assert_eq!(again.location(), format!("{host_page}?notice=unchanged"));
+        assert_eq!(
+            stored().await.host_answer.map(|answer| answer.answer),
+            Some(Answer::Accept)
+        );
+
+        let sender_page = page_of(Role::Sending);
+        let both = client
+            .post_form(&sender_page, &sender_page, &[("answer", "accept")])
+            .await;
+        assert_eq!(both.status, 303);
+        assert_eq!(stored().await.status, IntroductionStatus::Accepted);
+        assert_eq!(
+            server
+                .store
+                .mobilities(&Default::default())
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        let tampered = host_page.replacen(
+            &format!("i{}h-", introduction.get()),
+            &format!("i{}s-", introduction.get()),
+            1,
+        );
+        assert_eq!(client.get(&tampered).await.status, 404);
+    }
+);
