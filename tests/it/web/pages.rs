@@ -1110,3 +1110,39 @@ on_both_backends!(
         assert_eq!(client.get(&tampered).await.status, 404);
     }
 );
+
+#[tokio::test]
+async fn withdrawing_on_the_token_page_declines_the_waiting_introductions() {
+    let server = TestServer::start(TestDatabase::sqlite()).await;
+    let offer = submit_offer(&server, "TKNIKA", "maria@tknika.example").await;
+    let mut client = server.client();
+    let link = confirmation_link(&server).await;
+    let token = client.get(&link).await.csrf_token();
+    client.post(&link, &[("csrf", &token)]).await;
+    crate::web::open_matching_request(&server).await;
+    mobmatch::round::run_round(
+        &server.store,
+        &server.config.matching,
+        &mobmatch::introductions::IntroductionSettings::from_config(&server.config),
+        server.now(),
+        server.now().date_naive(),
+        mobmatch::round::RoundMode::Record,
+    )
+    .await
+    .unwrap();
+    let page = format!("/s/{}", server.submission_token(offer));
+    let withdrawn = client
+        .post_form(&page, &page, &[("action", "withdraw")])
+        .await;
+    assert_eq!(withdrawn.status, 303);
+    let introductions = server
+        .store
+        .introductions(&Default::default())
+        .await
+        .unwrap();
+    assert_eq!(introductions.len(), 1);
+    assert_eq!(
+        introductions[0].status,
+        mobmatch::domain::IntroductionStatus::Declined
+    );
+}
