@@ -3,13 +3,13 @@
 # unconfirmed submission and its opt-in email, one transaction) on SQLite, with wrk on
 # loopback against a release build. Three runs of each; prints every run and the median
 # requests per second and 99th-percentile latency. wrk is Debian's `wrk`.
-#   benches/web.sh            (DURATION=15s CONNECTIONS=32 THREADS=2 by default)
+#   benches/web.sh            (DURATION=15s CONNECTIONS=16 THREADS=2 by default)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 readonly DURATION=${DURATION:-15s}
-readonly CONNECTIONS=${CONNECTIONS:-32}
+readonly CONNECTIONS=${CONNECTIONS:-16}
 readonly THREADS=${THREADS:-2}
 readonly PORT=${PORT:-18088}
 readonly RUNS=3
