@@ -28,6 +28,7 @@ use crate::report_mail::{self, ReportMail};
 use crate::round::{RoundMode, RoundReport, run_round};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
 use crate::synth::{self, synthetic_submissions};
+use crate::web;
 use indicatif::{ProgressBar, ProgressStyle};
 
 #[derive(Debug, Parser)]
@@ -237,6 +238,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the web server (public forms, token pages, admin) until SIGTERM or SIGINT.
+    Serve {
+        /// Only the web server, without the scheduled jobs.
+        #[arg(long, required = true)]
+        web_only: bool,
+    },
+    /// Set the secretariat's password for the web admin, read from the first line of
+    /// standard input.
+    AdminPassword,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -635,9 +645,96 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 Outcome::Success
             }
         }
+        Command::Serve { web_only: _ } => {
+            serve_web(&store, config).await?;
+            Outcome::Success
+        }
+        Command::AdminPassword => {
+            set_admin_password(&store).await?;
+            Outcome::Success
+        }
     };
     store.close().await;
     Ok(outcome)
+}
+
+/// How often the web server expires web submissions left unconfirmed.
+const EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+async fn serve_web(store: &Store, config: &Config) -> anyhow::Result<()> {
+    if config.secret.is_empty() {
+        anyhow::bail!(
+            "the secret is empty, and it signs the links and forms of the web pages; run mobmatch init or set MOBMATCH_SECRET"
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(config.web.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.web.listen))?;
+    eprintln!(
+        "Listening on http://{} (public address {})",
+        listener.local_addr()?,
+        config.web.base_url
+    );
+    let expiry_store = store.clone();
+    let expiry = tokio::spawn(async move {
+        let mut interval = tokio::time::interval(EXPIRY_INTERVAL);
+        loop {
+            interval.tick().await;
+            match web::expire_unconfirmed(&expiry_store, Utc::now()).await {
+                Ok(0) => {}
+                Ok(expired) => tracing::info!(expired, "unconfirmed web submissions expired"),
+                Err(error) => tracing::error!(%error, "cannot expire unconfirmed submissions"),
+            }
+        }
+    });
+    let app = web::WebApp::new(store.clone(), config, web::system_clock());
+    let served = app.serve(listener, shutdown_signal()).await;
+    expiry.abort();
+    served.context("the web server stopped")
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
+
+async fn set_admin_password(store: &Store) -> anyhow::Result<()> {
+    if std::io::stdin().is_terminal() {
+        eprint!("New admin password (it shows as you type): ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    let hash = web::hash_admin_password(password)?;
+    let mut transaction = store.begin().await?;
+    transaction
+        .set_admin_password_hash(&hash, Utc::now())
+        .await?;
+    transaction.commit().await?;
+    println!("The admin password is set; sessions opened with the old one have ended.");
+    Ok(())
 }
 
 fn print_purge_report(report: &PurgeReport, json: bool) -> anyhow::Result<()> {

@@ -140,6 +140,9 @@ pub struct WebSettings {
     pub listen: SocketAddr,
     /// The public address used in the links we send, starting with http:// or https://.
     pub base_url: String,
+    /// Form posts (submissions, reports, confirmations, token pages) accepted from one
+    /// client address per minute.
+    pub public_posts_per_minute: u32,
 }
 
 /// Cron schedules with seconds, in the configured time zone.
@@ -521,6 +524,9 @@ fn read_config(sources: &mut Sources) -> Result<Config, ConfigError> {
         web: WebSettings {
             listen: sources.parsed("web.listen", "127.0.0.1:8080", parse_socket_address)?,
             base_url: sources.parsed("web.base_url", "http://127.0.0.1:8080", parse_base_url)?,
+            public_posts_per_minute: sources
+                .whole_number("web.public_posts_per_minute", 1..=i64::from(u32::MAX))?
+                .unwrap_or(20),
         },
         schedule: ScheduleSettings {
             fetch_mail: sources.parsed("schedule.fetch_mail", "0 * * * * *", parse_schedule)?,

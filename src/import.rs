@@ -99,6 +99,18 @@ pub async fn import_population(
     import_rows(store, path, &bytes, rows, now, show_progress).await
 }
 
+/// Imports population figures from the bytes of an uploaded CSV file called `name`, as
+/// `import_population` does from a file.
+pub async fn import_population_csv(
+    store: &Store,
+    name: &str,
+    bytes: &[u8],
+    now: DateTime<Utc>,
+) -> Result<ImportReport, ImportError> {
+    let rows = read_population_rows(bytes)?;
+    import_rows(store, Path::new(name), bytes, rows, now, false).await
+}
+
 /// What writing one good row did.
 enum RowWrite {
     Imported,

@@ -18,3 +18,4 @@ pub mod report_mail;
 pub mod round;
 pub mod store;
 pub mod synth;
+pub mod web;

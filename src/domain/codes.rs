@@ -153,6 +153,12 @@ impl IscedField {
         })
     }
 
+    /// Every ISCED-F 2013 field, broad (2 digits), narrow (3) and detailed (4), in code
+    /// order.
+    pub fn all() -> impl Iterator<Item = IscedField> {
+        ISCED.records.iter().map(IscedField)
+    }
+
     /// Fields are compatible when one code is a prefix of (or equal to) the other:
     /// `07` (Engineering) is compatible with `0713` (Electricity and energy).
     pub fn is_compatible_with(&self, other: &IscedField) -> bool {
@@ -168,9 +174,19 @@ impl Language {
             .map(Language)
             .ok_or_else(|| ValueProblem::NotALanguage.into())
     }
+
+    /// Every ISO 639-1 language, in code order.
+    pub fn all() -> impl Iterator<Item = Language> {
+        LANGUAGES.records.iter().map(Language)
+    }
 }
 
 impl Country {
+    /// Every ISO 3166 country, in code order.
+    pub fn all() -> impl Iterator<Item = Country> {
+        COUNTRIES.records.iter().map(Country)
+    }
+
     /// Accepts an ISO 3166 alpha-2 code, the NUTS spellings `EL` and `UK`, or an
     /// English country name.
     pub fn parse(input: &str) -> Result<Country, InvalidValue> {

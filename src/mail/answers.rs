@@ -36,6 +36,13 @@ pub enum Answer {
     Withdrawal {
         reference: String,
     },
+    /// The double opt-in of a web submission: the link that confirms it, and what was
+    /// received.
+    ConfirmLink {
+        reference: String,
+        link: String,
+        summary: Vec<(FieldKey, String)>,
+    },
     /// A short answer to a reply we cannot act on (a token that is altered, not ours, or
     /// sent from another address than the one we wrote to), saying what to do instead.
     ReplyProblem {
@@ -79,6 +86,7 @@ macro_rules! language_templates {
             language_templates!(@one $language, "withdrawal.txt"),
             language_templates!(@one $language, "submission_form.txt"),
             language_templates!(@one $language, "report_form.txt"),
+            language_templates!(@one $language, "opt_in.txt"),
             language_templates!(@one $language, "reply_problem.txt"),
             language_templates!(@one $language, "introduction.txt"),
             language_templates!(@one $language, "introduction_news.txt"),
@@ -167,6 +175,14 @@ impl Answer {
             Answer::ReplyProblem { problem } => {
                 render(&template("reply_problem.txt"), context! { problem })
             }
+            Answer::ConfirmLink {
+                reference,
+                link,
+                summary,
+            } => render(
+                &template("opt_in.txt"),
+                context! { reference, link, summary => Value::from(Serde(labelled(summary, language))), ..shared },
+            ),
         };
         split_subject_and_layout(language, &text)
     }
@@ -553,6 +569,11 @@ mod tests {
             Answer::Help { problem: None },
             Answer::Withdrawal {
                 reference: "S-1".to_owned(),
+            },
+            Answer::ConfirmLink {
+                reference: "S-1".to_owned(),
+                link: "http://127.0.0.1:8080/confirm/s1-00".to_owned(),
+                summary: vec![(FieldKey::Participants, "4".to_owned())],
             },
             Answer::ReplyProblem {
                 problem: "the reply reference has been altered".to_owned(),

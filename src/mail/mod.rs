@@ -16,6 +16,7 @@ mod fuzz;
 mod imap;
 mod ingest;
 pub mod letters;
+mod opt_in;
 mod outbound;
 pub mod outreach;
 mod sources;
@@ -28,6 +29,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use indicatif::ProgressBar;
 
+pub use answers::submission_values;
 pub use answers::{Answer, PrivacyNotice, RenderedAnswer};
 pub use classify::{
     Classification, IgnoreReason, ReplyCommand, classify, ignore_reason, reply_command,
@@ -35,6 +37,7 @@ pub use classify::{
 pub use decode::{DecodedMessage, decode, html_as_text};
 pub use imap::{ImapError, xoauth2_response};
 pub use ingest::{IngestReport, Kind, MailRules, Outcome, ingest_message, merge_update};
+pub use opt_in::{OptInMail, queue_opt_in};
 pub use outbound::{
     DeliveryError, DeliveryReport, MAX_ATTEMPTS, Transport, TransportSetupError, attempt_outcome,
     deliver_outbox,

@@ -37,6 +37,7 @@ mod privacy;
 mod reads;
 mod records;
 mod rows;
+mod web;
 mod writes;
 
 pub use error::{StoreError, url_without_password};
@@ -53,6 +54,7 @@ pub use records::{
     NewOutboxMessage, NewRound, OrganisationId, OutboxMessage, OutboxMessageId, OutboxStatus,
     OutreachAddressId, PopulationWrite, SubmissionFilter,
 };
+pub use web::RecordCounts;
 pub use writes::Tx;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -198,6 +198,13 @@ pub const PERSONAL_DATA: &[PersonalColumns] = &[
         dropped_with_a_mention: &[],
     },
     PersonalColumns {
+        table: "admin_password",
+        key: Some("id"),
+        // The secretariat's own password hash: about no organisation's contact.
+        columns: &[("hash", NotPersonal), ("updated_at", NotPersonal)],
+        dropped_with_a_mention: &[],
+    },
+    PersonalColumns {
         table: "erasures",
         key: Some("id"),
         columns: &[

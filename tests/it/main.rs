@@ -13,3 +13,4 @@ mod privacy;
 mod report;
 mod report_mail;
 mod store;
+mod web;
