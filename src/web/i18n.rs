@@ -94,6 +94,56 @@ pub fn field_labels(language: FormLanguage) -> BTreeMap<&'static str, &'static s
 /// Columns in the order of `FormLanguage::ALL`: en, es, sv, fr, de.
 const WORDS: &[(&str, [&str; 5])] = &[
     (
+        "unsubscribe_title",
+        [
+            "Unsubscribe",
+            "Darse de baja",
+            "Avregistrera",
+            "Se désabonner",
+            "Abmelden",
+        ],
+    ),
+    (
+        "unsubscribe_text",
+        [
+            "Stop our calls for submissions and our requests to renew listings to this address. Introductions and answers to your own messages still reach you.",
+            "Dejar de enviar a esta dirección nuestras convocatorias y nuestras peticiones de renovar ofertas y solicitudes. Las presentaciones y las respuestas a sus propios mensajes le seguirán llegando.",
+            "Sluta skicka våra inbjudningar och våra förfrågningar om att förnya annonser till den här adressen. Presentationer och svar på era egna meddelanden når er fortfarande.",
+            "Ne plus envoyer à cette adresse nos appels à propositions ni nos demandes de renouvellement. Les mises en relation et les réponses à vos propres messages vous parviendront toujours.",
+            "Unsere Aufrufe und unsere Bitten um Erneuerung von Angeboten und Gesuchen nicht mehr an diese Adresse senden. Vorstellungen und Antworten auf Ihre eigenen Nachrichten erhalten Sie weiterhin.",
+        ],
+    ),
+    (
+        "unsubscribe_button",
+        [
+            "Unsubscribe",
+            "Darme de baja",
+            "Avregistrera mig",
+            "Me désabonner",
+            "Abmelden",
+        ],
+    ),
+    (
+        "unsubscribe_done",
+        [
+            "You are unsubscribed: we will send no more calls or renewal requests to this address.",
+            "Se ha dado de baja: no enviaremos más convocatorias ni peticiones de renovación a esta dirección.",
+            "Ni är avregistrerade: vi skickar inga fler inbjudningar eller förnyelseförfrågningar till den här adressen.",
+            "Vous êtes désabonné : nous n'enverrons plus d'appels ni de demandes de renouvellement à cette adresse.",
+            "Sie sind abgemeldet: Wir senden keine Aufrufe oder Erneuerungsbitten mehr an diese Adresse.",
+        ],
+    ),
+    (
+        "unsubscribe_already",
+        [
+            "This address was already unsubscribed; nothing changed.",
+            "Esta dirección ya estaba dada de baja; no ha cambiado nada.",
+            "Den här adressen var redan avregistrerad; inget har ändrats.",
+            "Cette adresse était déjà désabonnée ; rien n'a changé.",
+            "Diese Adresse war bereits abgemeldet; es hat sich nichts geändert.",
+        ],
+    ),
+    (
         "site_title",
         [
             "Mobility matchmaking",

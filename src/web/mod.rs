@@ -17,6 +17,7 @@ mod pages;
 mod public;
 mod reports;
 mod security;
+mod unsubscribe;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -183,6 +184,7 @@ impl WebApp {
         Router::new()
             .merge(public::routes())
             .merge(introduction::routes())
+            .merge(unsubscribe::routes())
             .merge(admin::routes())
             .merge(reports::routes())
             .route("/healthz", get(healthz))

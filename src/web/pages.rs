@@ -40,6 +40,7 @@ const TEMPLATES: &[(&str, &str)] = web_templates!(
     "confirm.html",
     "submission.html",
     "introduction.html",
+    "unsubscribe.html",
     "admin/login.html",
     "admin/dashboard.html",
     "admin/submissions.html",

@@ -1146,3 +1146,69 @@ async fn withdrawing_on_the_token_page_declines_the_waiting_introductions() {
         mobmatch::domain::IntroductionStatus::Declined
     );
 }
+
+on_both_backends!(
+    the_unsubscribe_link_shows_a_page_and_only_its_one_click_post_unsubscribes,
+    |database| {
+        use mobmatch::domain::EmailAddress;
+        use mobmatch::mail::token::{self, TokenSubject};
+        use mobmatch::privacy::address_sha256;
+
+        let server = TestServer::start(database).await;
+        let address = EmailAddress::parse("mikel@tknika.example").unwrap();
+        let hash = address_sha256(&address);
+        let mut transaction = server.store.begin().await.unwrap();
+        let row = transaction.outreach_address(&hash).await.unwrap();
+        transaction.commit().await.unwrap();
+        let link = format!(
+            "/unsubscribe/{}",
+            token::sign(TokenSubject::Unsubscribe(row.id), "web test secret")
+        );
+
+        // Mail scanners open the link: that changes nothing.
+        let mut client = server.client();
+        let page = client.get(&link).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.body.contains("<button type=\"submit\">Unsubscribe"),
+            "{}",
+            page.body
+        );
+        assert_eq!(server.store.unsubscribed_at(&hash).await.unwrap(), None);
+
+        // A mail client's RFC 8058 one-click POST carries no cookie and no CSRF token.
+        let mut mail_client = server.client();
+        let done = mail_client
+            .post(&link, &[("List-Unsubscribe", "One-Click")])
+            .await;
+        assert_eq!(done.status, 200, "{}", done.body);
+        assert!(done.body.contains("You are unsubscribed"), "{}", done.body);
+        assert!(server.store.unsubscribed_at(&hash).await.unwrap().is_some());
+        let again = server
+            .client()
+            .post(&link, &[("List-Unsubscribe", "One-Click")])
+            .await;
+        assert!(
+            again.body.contains("already unsubscribed"),
+            "{}",
+            again.body
+        );
+
+        // An altered token, or a token of something else, is not an unsubscribe link.
+        let (kept, last) = link.split_at(link.len() - 1);
+        let altered = format!("{kept}{}", if last == "0" { "1" } else { "0" });
+        let submission_link = format!("/unsubscribe/{}", server.submission_token(1));
+        for bad in [altered, submission_link] {
+            assert_eq!(server.client().get(&bad).await.status, 404, "{bad}");
+            assert_eq!(
+                server
+                    .client()
+                    .post(&bad, &[("List-Unsubscribe", "One-Click")])
+                    .await
+                    .status,
+                404,
+                "{bad}"
+            );
+        }
+    }
+);
