@@ -40,6 +40,19 @@ pub struct OutreachAddress {
 }
 
 impl Store {
+    /// How many addresses have unsubscribed, and how many are undeliverable.
+    pub async fn outreach_counts(&self) -> Result<(u64, u64), StoreError> {
+        let (unsubscribed, undeliverable): (i64, i64) = on_backend!(Pool, &self.pool, |pool| {
+            sqlx::query_as(
+                "SELECT COUNT(unsubscribed_at), COUNT(undeliverable_at) FROM outreach_addresses",
+            )
+            .fetch_one(pool)
+            .await?
+        });
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        Ok((count(unsubscribed), count(undeliverable)))
+    }
+
     /// When the address with this hash became undeliverable, if it did.
     pub async fn undeliverable_at(
         &self,

@@ -15,7 +15,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
-use chrono::{Datelike, Duration};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
@@ -24,9 +24,12 @@ use super::pages::{Visitor, see_other};
 use super::public::submission_token;
 use super::security::{SESSION_COOKIE, SESSION_HOURS, cookies, set_cookie};
 use super::{SharedState, WebError};
-use crate::domain::{IntroductionStatus, Role, Submission, SubmissionId, SubmissionStatus};
+use crate::domain::{
+    EmailAddress, IntroductionStatus, Role, Submission, SubmissionId, SubmissionStatus,
+};
 use crate::forms::FormLanguage;
 use crate::introductions;
+use crate::privacy::address_sha256;
 use crate::round::{RoundMode, run_round};
 use crate::store::{
     InboundMessageId, IntroductionFilter, MobilityFilter, OutboxMessageId, OutboxStatus,
@@ -86,6 +89,7 @@ pub fn routes() -> Router<SharedState> {
         .route("/admin/rounds/run", post(run_round_now))
         .route("/admin/introductions", get(introductions))
         .route("/admin/mobilities", get(mobilities))
+        .route("/admin/outreach", get(outreach))
 }
 
 /// A request from a logged-in secretariat; without a valid session the request is
@@ -837,6 +841,45 @@ async fn mobilities(
         StatusCode::OK,
         "admin/mobilities.html",
         context! { rows => Value::from(Serde(&rows)) },
+    )
+}
+
+#[derive(Deserialize)]
+struct AddressQuery {
+    address: Option<String>,
+}
+
+/// Unsubscribed and undeliverable addresses: only their hashes are kept, so the page
+/// counts them and looks one address up.
+async fn outreach(
+    _: Admin,
+    State(state): State<SharedState>,
+    visitor: Visitor,
+    Query(query): Query<AddressQuery>,
+) -> Result<Response, WebError> {
+    let (unsubscribed, undeliverable) = state.store.outreach_counts().await?;
+    let asked = query.address.filter(|address| !address.trim().is_empty());
+    let lookup = match asked.as_deref().map(EmailAddress::parse) {
+        None => None,
+        Some(Err(error)) => Some(context! { error => error.to_string() }),
+        Some(Ok(address)) => {
+            let hash = address_sha256(&address);
+            let at = |time: Option<DateTime<Utc>>| {
+                time.map(|time| time.format("%Y-%m-%d %H:%M UTC").to_string())
+            };
+            Some(context! {
+                address => address.as_str(),
+                unsubscribed_at => at(state.store.unsubscribed_at(&hash).await?),
+                undeliverable_at => at(state.store.undeliverable_at(&hash).await?),
+            })
+        }
+    };
+    admin_page(
+        &state,
+        &visitor,
+        StatusCode::OK,
+        "admin/outreach.html",
+        context! { unsubscribed, undeliverable, asked, lookup },
     )
 }
 

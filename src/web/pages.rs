@@ -50,6 +50,7 @@ const TEMPLATES: &[(&str, &str)] = web_templates!(
     "admin/rounds.html",
     "admin/introductions.html",
     "admin/mobilities.html",
+    "admin/outreach.html",
     "admin/reports.html",
 );
 

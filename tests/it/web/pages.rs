@@ -408,6 +408,7 @@ async fn admin_pages_without_a_login_redirect_to_the_login_page() {
         "/admin/rounds",
         "/admin/introductions",
         "/admin/mobilities",
+        "/admin/outreach",
     ] {
         let answer = client.get(path).await;
         assert_eq!(answer.status, 303, "{path}");
@@ -1192,6 +1193,39 @@ on_both_backends!(
             again.body.contains("already unsubscribed"),
             "{}",
             again.body
+        );
+
+        // The secretariat sees the count, and looks the address up by its hash.
+        server.set_admin_password().await;
+        let mut admin = logged_in_admin(&server).await;
+        let page = admin.get("/admin/outreach").await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(
+            page.body.contains("<strong>1</strong> unsubscribed"),
+            "{}",
+            page.body
+        );
+        let looked_up = admin
+            .get("/admin/outreach?address=Mikel%40TKNIKA.example")
+            .await;
+        assert!(
+            looked_up.body.contains("<dt>Unsubscribed</dt><dd>20"),
+            "{}",
+            looked_up.body
+        );
+        let other = admin
+            .get("/admin/outreach?address=ana%40other.example")
+            .await;
+        assert!(
+            other.body.contains("<dt>Unsubscribed</dt><dd>no</dd>"),
+            "{}",
+            other.body
+        );
+        let malformed = admin.get("/admin/outreach?address=not-an-address").await;
+        assert!(
+            malformed.body.contains("role=\"alert\""),
+            "{}",
+            malformed.body
         );
 
         // An altered token, or a token of something else, is not an unsubscribe link.
