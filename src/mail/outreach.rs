@@ -78,6 +78,8 @@ pub fn renewal_letter(
             latest_end => submission.details.window.end().to_string(),
             expires_on => letter.expires_on.to_string(),
             summary => Value::from(Serde(summary)),
+            language => language.code(),
+            notice => Value::from(Serde(&settings.privacy_notice)),
             unsubscribe_url => &unsubscribe.url,
         },
     );

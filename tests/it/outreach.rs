@@ -548,6 +548,12 @@ on_both_backends!(
             "the expiry day: {}",
             letter.body_text
         );
+        // It asks for changed fields, so it says what is kept and whom to write to.
+        assert!(
+            letter.body_text.contains("730 days"),
+            "the privacy notice: {}",
+            letter.body_text
+        );
         let names: Vec<&str> = letter
             .headers
             .iter()
