@@ -110,6 +110,50 @@ pub enum FormKind {
     MobilityReport,
 }
 
+impl FormKind {
+    /// The fields of the form, in the order the blank form and the web page show them.
+    pub fn keys(self) -> &'static [FieldKey] {
+        match self {
+            FormKind::Submission => SUBMISSION_KEYS,
+            FormKind::MobilityReport => REPORT_KEYS,
+        }
+    }
+}
+
+const SUBMISSION_KEYS: &[FieldKey] = &[
+    FieldKey::Role,
+    FieldKey::Organisation,
+    FieldKey::ContactName,
+    FieldKey::ContactEmail,
+    FieldKey::Region,
+    FieldKey::MobilityType,
+    FieldKey::Fields,
+    FieldKey::Participants,
+    FieldKey::FewerOpportunities,
+    FieldKey::InclusionSupport,
+    FieldKey::EarliestStart,
+    FieldKey::LatestEnd,
+    FieldKey::Duration,
+    FieldKey::Languages,
+    FieldKey::PartnerCountries,
+    FieldKey::Notes,
+];
+
+const REPORT_KEYS: &[FieldKey] = &[
+    FieldKey::SendingOrganisation,
+    FieldKey::SendingRegion,
+    FieldKey::ReceivingOrganisation,
+    FieldKey::ReceivingRegion,
+    FieldKey::ReceivingCountry,
+    FieldKey::MobilityType,
+    FieldKey::Participants,
+    FieldKey::FewerOpportunities,
+    FieldKey::StartDate,
+    FieldKey::EndDate,
+    FieldKey::Status,
+    FieldKey::Introduction,
+];
+
 impl FieldSet {
     pub fn kind(&self) -> Option<FormKind> {
         let receiving = [

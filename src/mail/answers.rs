@@ -365,36 +365,8 @@ struct HtmlBlock {
     lines: Vec<String>,
 }
 
-const REPORT_FORM_KEYS: &[FieldKey] = &[
-    FieldKey::SendingOrganisation,
-    FieldKey::SendingRegion,
-    FieldKey::ReceivingOrganisation,
-    FieldKey::ReceivingRegion,
-    FieldKey::ReceivingCountry,
-    FieldKey::MobilityType,
-    FieldKey::Participants,
-    FieldKey::FewerOpportunities,
-    FieldKey::StartDate,
-    FieldKey::EndDate,
-    FieldKey::Status,
-    FieldKey::Introduction,
-];
-
 /// The fields of a form in their printed order; `FieldKey::ALL` lists the submission
 /// form's fields first, up to `Notes`.
-fn form_keys(form: FormKind) -> Vec<FieldKey> {
-    match form {
-        FormKind::Submission => {
-            let notes = FieldKey::ALL
-                .iter()
-                .position(|key| *key == FieldKey::Notes)
-                .expect("Notes is a field");
-            FieldKey::ALL[..=notes].to_vec()
-        }
-        FormKind::MobilityReport => REPORT_FORM_KEYS.to_vec(),
-    }
-}
-
 fn render(name: &str, context: minijinja::Value) -> String {
     ENVIRONMENT
         .get_template(name)
@@ -411,7 +383,8 @@ pub(super) fn render_form(
         FormKind::Submission => "submission_form.txt",
         FormKind::MobilityReport => "report_form.txt",
     };
-    let mut values: BTreeMap<&str, String> = form_keys(form)
+    let mut values: BTreeMap<&str, String> = form
+        .keys()
         .iter()
         .map(|key| (key.key(), String::new()))
         .collect();
@@ -593,12 +566,12 @@ mod tests {
     fn the_blank_forms_read_back_as_their_own_fields() {
         for language in FormLanguage::ALL {
             for form in [FormKind::Submission, FormKind::MobilityReport] {
-                let keys = form_keys(form);
+                let keys = form.keys();
                 let filled: Vec<(FieldKey, String)> =
                     keys.iter().map(|key| (*key, "x".to_owned())).collect();
                 let text = render_form(*language, form, &filled);
                 let fields = FieldSet::from_text(&text);
-                for key in &keys {
+                for key in keys {
                     assert!(fields.contains(*key), "{language:?} {key:?} in\n{text}");
                 }
                 assert_eq!(fields.language(), Some(*language), "{text}");

@@ -136,11 +136,13 @@ fn signature(payload: &str, secret: &str) -> Vec<u8> {
     mac.finalize().into_bytes()[..SIGNATURE_BYTES].to_vec()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Bytes as lower-case hexadecimal.
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn unhex(text: &str) -> Option<Vec<u8>> {
+/// Hexadecimal (either case) as bytes, if it is that.
+pub fn unhex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) || !text.is_ascii() {
         return None;
     }

@@ -345,40 +345,6 @@ struct ErrorSummaryLine {
     message: String,
 }
 
-pub const SUBMISSION_KEYS: &[FieldKey] = &[
-    FieldKey::Role,
-    FieldKey::Organisation,
-    FieldKey::ContactName,
-    FieldKey::ContactEmail,
-    FieldKey::Region,
-    FieldKey::MobilityType,
-    FieldKey::Fields,
-    FieldKey::Participants,
-    FieldKey::FewerOpportunities,
-    FieldKey::InclusionSupport,
-    FieldKey::EarliestStart,
-    FieldKey::LatestEnd,
-    FieldKey::Duration,
-    FieldKey::Languages,
-    FieldKey::PartnerCountries,
-    FieldKey::Notes,
-];
-
-pub const REPORT_KEYS: &[FieldKey] = &[
-    FieldKey::SendingOrganisation,
-    FieldKey::SendingRegion,
-    FieldKey::ReceivingOrganisation,
-    FieldKey::ReceivingRegion,
-    FieldKey::ReceivingCountry,
-    FieldKey::MobilityType,
-    FieldKey::Participants,
-    FieldKey::FewerOpportunities,
-    FieldKey::StartDate,
-    FieldKey::EndDate,
-    FieldKey::Status,
-    FieldKey::Introduction,
-];
-
 impl FormView {
     /// The form with `given` values (as posted, or as stored) and `errors`.
     pub fn new<'a>(
@@ -387,10 +353,7 @@ impl FormView {
         given: impl IntoIterator<Item = (&'a str, &'a str)>,
         errors: &[FieldError],
     ) -> FormView {
-        let keys = match form {
-            FormKind::Submission => SUBMISSION_KEYS,
-            FormKind::MobilityReport => REPORT_KEYS,
-        };
+        let keys = form.keys();
         let mut values: BTreeMap<&'static str, String> =
             keys.iter().map(|key| (key.key(), String::new())).collect();
         for (key, value) in given {
@@ -469,11 +432,8 @@ static BLANK_CHOOSERS: LazyLock<BTreeMap<(FormLanguage, bool, FieldKey), Value>>
         let mut blank = BTreeMap::new();
         for language in FormLanguage::ALL {
             let words = words(*language);
-            for (form, keys) in [
-                (FormKind::Submission, SUBMISSION_KEYS),
-                (FormKind::MobilityReport, REPORT_KEYS),
-            ] {
-                for key in keys {
+            for form in [FormKind::Submission, FormKind::MobilityReport] {
+                for key in form.keys() {
                     if let Some(html) = chooser(*key, form, &words, "") {
                         let is_report = form == FormKind::MobilityReport;
                         blank.insert((*language, is_report, *key), Value::from_safe_string(html));

@@ -14,6 +14,8 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+use crate::mail::token::{hex, unhex};
+
 pub const CSRF_COOKIE: &str = "mobmatch_csrf";
 pub const CSRF_FIELD: &str = "csrf";
 pub const SESSION_COOKIE: &str = "mobmatch_admin";
@@ -202,20 +204,6 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.is_ascii() {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|index| u8::from_str_radix(&text[index..index + 2], 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
