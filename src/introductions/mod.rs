@@ -22,7 +22,7 @@ use crate::domain::{
     Answer, Introduction, IntroductionId, IntroductionStatus, MobilityDetails, MobilityId, Role,
     Source, Submission, SubmissionId, SubmissionStatus,
 };
-use crate::forms::{FieldError, FieldSet};
+use crate::forms::{FieldError, FieldKey, FieldProblem, FieldSet, parse_mobility_report};
 use crate::mail::MailRules;
 use crate::mail::letters::{
     LetterSettings, News, Parties, completion_letter, introduction_letter, news_letter,
@@ -327,6 +327,26 @@ pub async fn report_mobility(
             Ok(CompletionOutcome::Invalid { errors, values })
         }
     }
+}
+
+/// A mobility report's fields (an email or the web form) read into a mobility, refused
+/// when the introduction it names is not one of ours.
+pub async fn parse_reported_mobility(
+    transaction: &mut Tx<'_>,
+    fields: &FieldSet,
+) -> Result<Result<MobilityDetails, Vec<FieldError>>, StoreError> {
+    let parsed = parse_mobility_report(fields);
+    if let Ok(details) = &parsed
+        && let Some(introduction) = details.introduction
+        && !transaction.introduction_exists(introduction).await?
+    {
+        return Ok(Err(vec![FieldError::new(
+            FieldKey::Introduction.key(),
+            introduction.to_string(),
+            FieldProblem::NotOurIntroduction,
+        )]));
+    }
+    Ok(parsed)
 }
 
 /// What one run of the daily job did.

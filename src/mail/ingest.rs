@@ -20,8 +20,8 @@ use super::token::{self, TokenSubject};
 use crate::config::Config;
 use crate::domain::{EmailAddress, IntroductionId, Role, Source, SubmissionId, SubmissionStatus};
 use crate::forms::{
-    FieldError, FieldKey, FieldProblem, FieldSet, FormKind, FormLanguage, ReplyText,
-    SubmissionContext, parse_mobility_report, parse_submission,
+    FieldError, FieldKey, FieldSet, FormKind, FormLanguage, ReplyText, SubmissionContext,
+    parse_submission,
 };
 use crate::introductions::{self, AnswerOutcome, CompletionOutcome};
 use crate::outreach;
@@ -395,18 +395,7 @@ async fn handle(
         }
         Classification::MobilityReport { fields, .. } => {
             let language = language_of(fields);
-            let mut parsed = parse_mobility_report(fields);
-            if let Ok(details) = &parsed
-                && let Some(introduction) = details.introduction
-                && !transaction.introduction_exists(introduction).await?
-            {
-                parsed = Err(vec![FieldError::new(
-                    FieldKey::Introduction.key(),
-                    introduction.to_string(),
-                    FieldProblem::NotOurIntroduction,
-                )]);
-            }
-            match parsed {
+            match introductions::parse_reported_mobility(transaction, fields).await? {
                 Ok(details) => {
                     let id = transaction
                         .insert_mobility(&details, Source::Email, now)

@@ -19,10 +19,7 @@ use super::pages::{FormView, Visitor, see_other};
 use super::security::CSRF_FIELD;
 use super::{SharedState, UNCONFIRMED_DAYS, WebError};
 use crate::domain::{Source, Submission, SubmissionId, SubmissionStatus};
-use crate::forms::{
-    FieldError, FieldKey, FieldProblem, FieldSet, FormKind, SubmissionContext,
-    parse_mobility_report, parse_submission,
-};
+use crate::forms::{FieldSet, FormKind, SubmissionContext, parse_submission};
 use crate::introductions;
 use crate::mail::token::{self, TokenSubject};
 use crate::mail::{OptInMail, submission_values};
@@ -137,18 +134,7 @@ async fn report(
     let fields = form_fields(&pairs);
     let _turn = state.write_turn().await;
     let mut transaction = state.store.begin().await?;
-    let mut parsed = parse_mobility_report(&fields);
-    if let Ok(details) = &parsed
-        && let Some(introduction) = details.introduction
-        && !transaction.introduction_exists(introduction).await?
-    {
-        parsed = Err(vec![FieldError::new(
-            FieldKey::Introduction.key(),
-            introduction.to_string(),
-            FieldProblem::NotOurIntroduction,
-        )]);
-    }
-    match parsed {
+    match introductions::parse_reported_mobility(&mut transaction, &fields).await? {
         Ok(details) => {
             let id = transaction
                 .insert_mobility(&details, Source::Web, now)
