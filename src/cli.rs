@@ -21,9 +21,7 @@ use crate::mail::{self, IngestReport, MailRules, Transport};
 use crate::outreach::{self, CallMode};
 use crate::personal_data::{self, ForgetReport, Mode};
 use crate::privacy::PurgeReport;
-use crate::report::{
-    self, ExportFormat, ExportTable, MobilityColumns, ReportFiles, ReportInput, ReportMonth,
-};
+use crate::report::{self, ExportFormat, ExportTable, MobilityColumns, ReportFiles, ReportMonth};
 use crate::report_mail::{self, ReportMail};
 use crate::round::{RoundMode, RoundReport, run_round};
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
@@ -520,7 +518,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             let definition = definition.unwrap_or(config.reports.definition);
             let dir = out.unwrap_or_else(|| config.reports.dir.join(month.to_string()));
             let started = std::time::Instant::now();
-            let input = report_input(&store).await?;
+            let input = report_mail::read_report_input(&store).await?;
             tracing::info!(
                 mobilities = input.mobilities.height(),
                 elapsed_ms = started.elapsed().as_millis(),
@@ -576,7 +574,11 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 }
                 ExportKind::Targets => {
                     let month = month.unwrap_or_else(|| previous_month(config));
-                    report::targets_export(&report_input(&store).await?, month, &config.targets)?
+                    report::targets_export(
+                        &report_mail::read_report_input(&store).await?,
+                        month,
+                        &config.targets,
+                    )?
                 }
             };
             match out {
@@ -899,15 +901,6 @@ fn print_ingest_report(
 
 fn previous_month(config: &Config) -> ReportMonth {
     ReportMonth::before(Utc::now().with_timezone(&config.timezone).date_naive())
-}
-
-async fn report_input(store: &Store) -> anyhow::Result<ReportInput> {
-    let mut mobilities = MobilityColumns::default();
-    store
-        .for_each_mobility(|mobility| mobilities.push(mobility))
-        .await?;
-    let population = store.population().await?;
-    Ok(ReportInput::from_columns(mobilities, &population)?)
 }
 
 fn print_report_files(files: &ReportFiles, mails: &[ReportMail], json: bool) -> anyhow::Result<()> {

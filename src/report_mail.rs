@@ -2,6 +2,7 @@
 //! `mail.secretariat` address, queued in the outbox in one transaction, with the summary
 //! as HTML (showing the charts) and text, the PNG charts and `targets.xlsx`. `mobmatch
 //! report --email` and the daemon's monthly job both call [`queue_report_email`].
+//! [`read_report_input`] reads what every report is computed from.
 
 use std::path::{Path, PathBuf};
 
@@ -10,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::MailSettings;
 use crate::domain::EmailAddress;
-use crate::report::{ReportFiles, chart_content_id};
+use crate::report::{MobilityColumns, ReportError, ReportFiles, ReportInput, chart_content_id};
 use crate::store::{NewOutboxMessage, OutboxAttachment, Store, StoreError};
 
 const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -30,6 +31,24 @@ pub enum ReportMailError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportInputError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+/// Every stored mobility, streamed into report columns row by row, and the population.
+pub async fn read_report_input(store: &Store) -> Result<ReportInput, ReportInputError> {
+    let mut mobilities = MobilityColumns::default();
+    store
+        .for_each_mobility(|mobility| mobilities.push(mobility))
+        .await?;
+    let population = store.population().await?;
+    Ok(ReportInput::from_columns(mobilities, &population)?)
 }
 
 /// What became of the email to one secretariat address.

@@ -19,8 +19,8 @@ use super::pages::{Visitor, see_other};
 use super::{SharedState, WebError};
 use crate::forms::FormLanguage;
 use crate::import::{ImportError, import_population_csv};
-use crate::report::{self, ReportInput, ReportMonth};
-use crate::store::MobilityFilter;
+use crate::report::{self, ReportMonth};
+use crate::report_mail::read_report_input;
 
 /// The largest population file accepted.
 const POPULATION_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
@@ -115,14 +115,14 @@ async fn regenerate(
         .find(|(key, _)| key == "month")
         .and_then(|(_, value)| value.parse().ok())
         .ok_or(WebError::BadRequest(FormLanguage::En))?;
-    let mobilities = state.store.mobilities(&MobilityFilter::default()).await?;
-    let population = state.store.population().await?;
+    let input = read_report_input(&state.store)
+        .await
+        .map_err(|error| WebError::Internal(format!("the report for {month}: {error}")))?;
     let dir = state.reports_dir.join(month.to_string());
     let targets = state.targets.clone();
     let definition = state.report_definition;
     // Polars and the charts take seconds of CPU: off the async workers.
     let written = tokio::task::spawn_blocking(move || {
-        let input = ReportInput::new(&mobilities, &population)?;
         report::write_report(input, month, &targets, definition, &dir)
     })
     .await
