@@ -402,7 +402,9 @@ pub async fn remind(
                             true,
                             now,
                         );
-                        transaction.enqueue_outbox_once(&letter).await?;
+                        transaction
+                            .enqueue_outbox_many(std::slice::from_ref(&letter))
+                            .await?;
                         report.reminded += 1;
                     }
                 }
@@ -448,7 +450,9 @@ pub async fn remind(
                 &mobility_values(&ended.mobility.details),
                 now,
             );
-            transaction.enqueue_outbox_once(&letter).await?;
+            transaction
+                .enqueue_outbox_many(std::slice::from_ref(&letter))
+                .await?;
             report.completion_requests += 1;
         }
         transaction.commit().await?;
@@ -502,9 +506,10 @@ async fn tell(
     let parties = case.parties();
     let language = letter_language(parties.submission(side));
     let letter = news_letter(settings, parties, side, language, news, at);
-    Ok(u32::from(
-        transaction.enqueue_outbox_once(&letter).await?.is_some(),
-    ))
+    let queued = transaction
+        .enqueue_outbox_many(std::slice::from_ref(&letter))
+        .await?;
+    Ok(u32::try_from(queued).expect("one letter at most"))
 }
 
 fn progress_of(stored: &IntroductionProgress) -> Progress {

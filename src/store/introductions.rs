@@ -12,7 +12,6 @@ use crate::domain::{
     Answer, Introduction, IntroductionId, IntroductionStatus, Mobility, MobilityDetails,
     MobilityId, MobilityStatus, Role, Source, SubmissionId, SubmissionStatus,
 };
-use crate::store::records::{NewOutboxMessage, OutboxMessageId};
 
 /// An introduction with the times that decide its reminders and expiry.
 #[derive(Clone, Debug, PartialEq)]
@@ -443,20 +442,6 @@ impl Tx<'_> {
             .rows_affected()
         });
         Ok(changed == 1)
-    }
-
-    /// Queues an email unless one with the same Message-ID was queued before, in which
-    /// case it writes nothing and returns `None`: a message that must go out once at
-    /// most has a Message-ID made from what it is about.
-    pub async fn enqueue_outbox_once(
-        &mut self,
-        message: &NewOutboxMessage,
-    ) -> Result<Option<OutboxMessageId>, StoreError> {
-        match self.enqueue_outbox(message).await {
-            Ok(id) => Ok(Some(id)),
-            Err(StoreError::Conflict { .. }) => Ok(None),
-            Err(error) => Err(error),
-        }
     }
 }
 
