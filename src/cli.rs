@@ -4,6 +4,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -11,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::config::{Config, InboundMailbox, RateDefinition, WriteOutcome, write_example_config};
+use crate::daemon::{Daemon, Parts, SystemClock};
 use crate::domain::{
     Answer, EmailAddress, Introduction, IntroductionStatus, Mobility, MobilityStatus, Role,
     SideAnswer, Source, Submission, SubmissionStatus,
@@ -24,6 +26,7 @@ use crate::privacy::PurgeReport;
 use crate::report::{self, ExportFormat, ExportTable, MobilityColumns, ReportFiles, ReportMonth};
 use crate::report_mail::{self, ReportMail};
 use crate::round::{RoundMode, RoundReport, run_round};
+use crate::stop::StopSignal;
 use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
 use crate::synth::{self, synthetic_submissions};
 use crate::web;
@@ -42,8 +45,18 @@ pub struct Cli {
     /// The database, overriding the configuration: sqlite://FILE or postgres://…
     #[arg(long, global = true, value_name = "URL")]
     pub database_url: Option<String>,
+    /// How log lines are written to standard error: for people, or as JSON objects, one a
+    /// line, for a log collector. RUST_LOG chooses what is logged.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Human,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,10 +249,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Run the web server (public forms, token pages, admin) until SIGTERM or SIGINT.
+    /// Run the daemon until SIGTERM or SIGINT: the web server (public forms, token pages,
+    /// admin) and the scheduled jobs of `[schedule]`.
     Serve {
         /// Only the web server, without the scheduled jobs.
-        #[arg(long, required = true)]
+        #[arg(long)]
         web_only: bool,
     },
     /// Set the secretariat's password for the web admin, read from the first line of
@@ -358,11 +372,19 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             };
             match &config.mail.inbound {
                 InboundMailbox::Maildir { path } => {
-                    mail::fetch_maildir(&store, &rules, path, print).await?
+                    mail::fetch_maildir(&store, &rules, path, &StopSignal::never(), print).await?
                 }
                 InboundMailbox::Imap(account) => {
                     let extra_root = extra_root_certificate();
-                    mail::fetch_imap(&store, &rules, account, extra_root.as_deref(), print).await?
+                    mail::fetch_imap(
+                        &store,
+                        &rules,
+                        account,
+                        extra_root.as_deref(),
+                        &StopSignal::never(),
+                        print,
+                    )
+                    .await?
                 }
             }
             printed?;
@@ -395,25 +417,12 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                     .with_context(|| format!("{}", path.display()))?,
                 None => Vec::new(),
             };
-            let round_date = outreach::next_round_date(
-                &config.schedule.matching_round,
-                config.timezone,
-                now,
-            )
-            .context(
-                "schedule.matching_round never runs again, so a call has no round to announce; give it a schedule that does",
-            )?;
-            let mut recipients = outreach::known_contacts(&store).await?;
-            recipients.extend(listed);
-            let recipients = outreach::distinct_recipients(recipients);
             let mode = if dry_run {
                 CallMode::DryRun
             } else {
                 CallMode::Send
             };
-            let settings = MailRules::from_config(config).calls();
-            let report =
-                outreach::run_call(&store, &settings, &recipients, round_date, mode, now).await?;
+            let report = outreach::call_for_next_round(&store, config, listed, mode, now).await?;
             if json {
                 println!("{}", serde_json::to_string(&report)?);
             } else {
@@ -464,6 +473,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 &config.mail.name,
                 &config.mail.address,
                 Utc::now(),
+                &StopSignal::never(),
                 &progress,
             )
             .await?;
@@ -647,8 +657,9 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 Outcome::Success
             }
         }
-        Command::Serve { web_only: _ } => {
-            serve_web(&store, config).await?;
+        Command::Serve { web_only } => {
+            let parts = if web_only { Parts::WebOnly } else { Parts::All };
+            serve(&store, config, parts).await?;
             Outcome::Success
         }
         Command::AdminPassword => {
@@ -660,15 +671,14 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-/// How often the web server expires web submissions left unconfirmed.
-const EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
-
-async fn serve_web(store: &Store, config: &Config) -> anyhow::Result<()> {
+async fn serve(store: &Store, config: &Config, parts: Parts) -> anyhow::Result<()> {
     if config.secret.is_empty() {
         anyhow::bail!(
             "the secret is empty, and it signs the links and forms of the web pages; run mobmatch init or set MOBMATCH_SECRET"
         );
     }
+    let daemon = Daemon::new(store.clone(), config.clone(), Arc::new(SystemClock), parts)?;
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(config.web.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.web.listen))?;
@@ -677,47 +687,22 @@ async fn serve_web(store: &Store, config: &Config) -> anyhow::Result<()> {
         listener.local_addr()?,
         config.web.base_url
     );
-    let expiry_store = store.clone();
-    let expiry = tokio::spawn(async move {
-        let mut interval = tokio::time::interval(EXPIRY_INTERVAL);
-        loop {
-            interval.tick().await;
-            match web::expire_unconfirmed(&expiry_store, Utc::now()).await {
-                Ok(0) => {}
-                Ok(expired) => tracing::info!(expired, "unconfirmed web submissions expired"),
-                Err(error) => tracing::error!(%error, "cannot expire unconfirmed submissions"),
-            }
-        }
-    });
-    let app = web::WebApp::new(store.clone(), config, web::system_clock());
-    let served = app.serve(listener, shutdown_signal()).await;
-    expiry.abort();
-    served.context("the web server stopped")
+    daemon.run(Some(listener), shutdown).await
 }
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-async fn shutdown_signal() {
-    let interrupt = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
+/// A future that completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed
+/// at once, so a signal that comes before the future is first awaited is not missed
+/// (nor does it end the process the default way).
+fn shutdown_signal() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    tokio::select! {
-        () = interrupt => {}
-        () = terminate => {}
-    }
+    })
 }
 
 async fn set_admin_password(store: &Store) -> anyhow::Result<()> {

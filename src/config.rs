@@ -152,6 +152,10 @@ pub struct ScheduleSettings {
     pub deliver_mail: Schedule,
     pub matching_round: Schedule,
     pub reminders: Schedule,
+    /// Ask stale listings to renew, and expire those nobody renewed (`mobmatch renew`).
+    pub renewals: Schedule,
+    /// Send the call for submissions (`mobmatch call`); none by default.
+    pub call: Option<Schedule>,
     pub monthly_report: Schedule,
     /// Remove what is past its retention time (`mobmatch purge`).
     pub purge: Schedule,
@@ -541,6 +545,8 @@ fn read_config(sources: &mut Sources) -> Result<Config, ConfigError> {
                 parse_schedule,
             )?,
             reminders: sources.parsed("schedule.reminders", "0 0 9 * * *", parse_schedule)?,
+            renewals: sources.parsed("schedule.renewals", "0 30 9 * * *", parse_schedule)?,
+            call: sources.parsed("schedule.call", "", parse_optional_schedule)?,
             monthly_report: sources.parsed(
                 "schedule.monthly_report",
                 "0 0 7 1 * *",
@@ -862,6 +868,13 @@ fn parse_schedule(text: &str) -> Result<Schedule, Rejection> {
              1 = Sunday to 7 = Saturday), e.g. \"0 0 8 * * Mon\" for Mondays at 08:00",
         )
     })
+}
+
+fn parse_optional_schedule(text: &str) -> Result<Option<Schedule>, Rejection> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    parse_schedule(text).map(Some)
 }
 
 fn parse_socket_address(text: &str) -> Result<SocketAddr, Rejection> {

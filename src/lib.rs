@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod domain;
 pub mod forms;
 pub mod import;
@@ -16,6 +17,7 @@ pub mod privacy;
 pub mod report;
 pub mod report_mail;
 pub mod round;
+pub mod stop;
 pub mod store;
 pub mod synth;
 pub mod web;

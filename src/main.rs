@@ -2,15 +2,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::Parser;
-use mobmatch::cli::{Cli, Command, Outcome, run, write_config_if_absent};
+use mobmatch::cli::{Cli, Command, LogFormat, Outcome, run, write_config_if_absent};
 use mobmatch::config::{Config, DEFAULT_CONFIG_FILE};
+use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging(&cli);
     if matches!(cli.command, Command::Init) {
         let path = cli
             .config
@@ -42,6 +40,25 @@ fn main() -> ExitCode {
             eprintln!("mobmatch: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs to standard error. Without RUST_LOG, the daemon logs what its jobs do and the
+/// commands only their errors (they print their own results).
+fn init_logging(cli: &Cli) {
+    let default_filter = if matches!(cli.command, Command::Serve { .. }) {
+        "warn,mobmatch=info"
+    } else {
+        "error"
+    };
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Human => logs.init(),
+        LogFormat::Json => logs.json().init(),
     }
 }
 

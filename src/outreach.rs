@@ -28,6 +28,7 @@ use chrono_tz::Tz;
 use cron::Schedule;
 use serde::Serialize;
 
+use crate::config::Config;
 use crate::domain::{EmailAddress, Submission, SubmissionStatus};
 use crate::forms::FormLanguage;
 use crate::introductions::{self, letter_language};
@@ -138,6 +139,35 @@ pub fn distinct_recipients(recipients: impl IntoIterator<Item = Recipient>) -> V
         .into_iter()
         .filter(|recipient| seen.insert(recipient.address.clone()))
         .collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    #[error(
+        "schedule.matching_round never runs again, so a call has no round to announce; give it a schedule that does"
+    )]
+    NoNextRound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The call for the next matching round (by `schedule.matching_round`) to every known
+/// contact and to the `listed` recipients, each once: `mobmatch call` and the daemon's
+/// call job.
+pub async fn call_for_next_round(
+    store: &Store,
+    config: &Config,
+    listed: Vec<Recipient>,
+    mode: CallMode,
+    now: DateTime<Utc>,
+) -> Result<CallReport, CallError> {
+    let round_date = next_round_date(&config.schedule.matching_round, config.timezone, now)
+        .ok_or(CallError::NoNextRound)?;
+    let mut recipients = known_contacts(store).await?;
+    recipients.extend(listed);
+    let recipients = distinct_recipients(recipients);
+    let settings = MailRules::from_config(config).calls();
+    Ok(run_call(store, &settings, &recipients, round_date, mode, now).await?)
 }
 
 /// Writes the call for the round of `round_date` to each recipient it has not reached

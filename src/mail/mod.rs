@@ -46,6 +46,7 @@ pub use sources::{MessageSource, RawMessage, list_sources, maildir_messages, spl
 pub use synthetic::write_synthetic_maildir;
 
 use crate::config::ImapAccount;
+use crate::stop::StopSignal;
 use crate::store::{Store, StoreError, Tx};
 use ingest::ingest_in;
 
@@ -161,11 +162,13 @@ pub async fn ingest_sources(
 }
 
 /// Ingests the Maildir's `new/` messages, `INGEST_BATCH` to a transaction, moving each
-/// to `cur/` with the `S` flag after its batch commits.
+/// to `cur/` with the `S` flag after its batch commits. A stop ends the run after the
+/// current message, with what was ingested committed.
 pub async fn fetch_maildir(
     store: &Store,
     rules: &MailRules,
     maildir: &Path,
+    stop: &StopSignal,
     mut report: impl FnMut(IngestReport),
 ) -> Result<(), FetchError> {
     let maildir_error = |source| FetchError::Maildir {
@@ -181,6 +184,9 @@ pub async fn fetch_maildir(
     };
     let mut batch = Batch::begin(store).await?;
     for path in maildir_messages(maildir, false).map_err(maildir_error)? {
+        if stop.is_stopping() {
+            break;
+        }
         let bytes = std::fs::read(&path).map_err(maildir_error)?;
         batch
             .ingest(rules, &path.display().to_string(), &bytes, path)
@@ -194,16 +200,21 @@ pub async fn fetch_maildir(
 
 /// Ingests the unseen messages of the IMAP folder, one transaction per `IMAP_BATCH`
 /// fetched, moving each to the done folder (or flagging it seen) after its batch commits.
+/// A stop ends the run after the current batch.
 pub async fn fetch_imap(
     store: &Store,
     rules: &MailRules,
     account: &ImapAccount,
     extra_root_certificate: Option<&Path>,
+    stop: &StopSignal,
     mut report: impl FnMut(IngestReport),
 ) -> Result<(), FetchError> {
     let mut mailbox = imap::Mailbox::open(account, extra_root_certificate).await?;
     let unseen = mailbox.unseen().await?;
     for uids in unseen.chunks(IMAP_BATCH) {
+        if stop.is_stopping() {
+            break;
+        }
         let fetched = mailbox.fetch(uids).await?;
         tracing::info!(count = fetched.len(), "fetched messages from IMAP");
         let mut batch = Batch::begin(store).await?;

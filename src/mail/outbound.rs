@@ -19,9 +19,10 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use crate::config::{OutboundTransport, SmtpServer, TlsMode};
 use crate::domain::EmailAddress;
 use crate::mail::tls::explain_tls_failure;
+use crate::stop::StopSignal;
 use crate::store::{
-    DeliveryAttempt, DeliveryResult, NewOutboxMessage, OutboxAttachment, OutboxMessage, Store,
-    StoreError,
+    DeliveryAttempt, DeliveryResult, NewOutboxMessage, OutboxAttachment, OutboxMessage,
+    OutboxMessageId, Store, StoreError,
 };
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -60,6 +61,10 @@ const LONGEST_RETRY_DELAY: Duration = Duration::hours(6);
 /// bounded by this.
 const SEND_TIMEOUT: StdDuration = StdDuration::from_secs(60);
 const DUE_BATCH: u32 = 100;
+/// How long a deliverer holds the messages it claimed. It sends none of them with less
+/// than `SEND_TIMEOUT` of the lease left, so no other deliverer can take a message while
+/// it is being sent.
+const CLAIM_LEASE: Duration = Duration::minutes(10);
 
 pub enum Transport {
     Folder(PathBuf),
@@ -111,13 +116,17 @@ impl Transport {
 }
 
 /// Delivers every queued message that is due at `now`, recording each attempt before
-/// the next.
+/// the next. Messages are claimed `DUE_BATCH` at a time for `CLAIM_LEASE`, so that
+/// deliverers sharing the database (replicas, or a `send` beside the daemon) never take
+/// the same message; one that dies holding claims leaves them to the others when the
+/// lease ends. A stop ends the run after the message being sent, giving back the rest.
 pub async fn deliver_outbox(
     store: &Store,
     transport: &Transport,
     our_name: &str,
     our_address: &EmailAddress,
     now: DateTime<Utc>,
+    stop: &StopSignal,
     progress: &indicatif::ProgressBar,
 ) -> Result<DeliveryReport, StoreError> {
     let from = Mailbox::new(
@@ -129,13 +138,29 @@ pub async fn deliver_outbox(
     );
     let from = &from;
     let mut report = DeliveryReport::default();
-    loop {
-        let due = store.due_outbox(now, DUE_BATCH).await?;
-        if due.is_empty() {
-            return Ok(report);
+    while !stop.is_stopping() {
+        let claimed_at = std::time::Instant::now();
+        let mut transaction = store.begin().await?;
+        let claimed = transaction
+            .claim_due_outbox(now, now + CLAIM_LEASE, DUE_BATCH)
+            .await?;
+        transaction.commit().await?;
+        if claimed.is_empty() {
+            break;
         }
-        progress.inc_length(due.len() as u64);
-        for outbox in due {
+        progress.inc_length(claimed.len() as u64);
+        let mut claimed = claimed.into_iter();
+        for outbox in claimed.by_ref() {
+            let lease_left = CLAIM_LEASE
+                .to_std()
+                .expect("the lease is positive")
+                .saturating_sub(claimed_at.elapsed());
+            if stop.is_stopping() || lease_left < SEND_TIMEOUT {
+                let mut transaction = store.begin().await?;
+                transaction.release_outbox_claims(&[outbox.id]).await?;
+                transaction.commit().await?;
+                break;
+            }
             let attachments = store.outbox_attachments(outbox.id).await?;
             let delivered = match build_message(&outbox, &attachments, from) {
                 Ok(message) => {
@@ -158,7 +183,14 @@ pub async fn deliver_outbox(
             transaction.commit().await?;
             progress.inc(1);
         }
+        let unsent: Vec<OutboxMessageId> = claimed.map(|outbox| outbox.id).collect();
+        if !unsent.is_empty() {
+            let mut transaction = store.begin().await?;
+            transaction.release_outbox_claims(&unsent).await?;
+            transaction.commit().await?;
+        }
     }
+    Ok(report)
 }
 
 /// What an attempt means for the message: sent, retried after a delay that doubles with

@@ -10,11 +10,13 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use tokio::sync::Notify;
 
 /// Expands `$body` once per backend with `$executor` bound to that backend's pool or
 /// transaction, so one query-building body serves both: sqlx infers the database from
@@ -32,6 +34,7 @@ mod attachments;
 mod bulk;
 mod error;
 mod introductions;
+mod jobs;
 mod outreach;
 mod privacy;
 mod reads;
@@ -42,6 +45,9 @@ mod writes;
 
 pub use error::{StoreError, url_without_password};
 pub use introductions::{EndedMobility, IntroductionProgress};
+pub use jobs::{
+    InstanceLock, InstanceLockError, JobLock, JobOutcome, JobRun, JobTrigger, NewJobRun,
+};
 pub use outreach::{OutreachAddress, UnsubscribeVia};
 pub use privacy::{
     ErasureRecord, OrganisationActivity, OrganisationRecord, PERSONAL_DATA, PersonalColumns,
@@ -50,9 +56,9 @@ pub use privacy::{
 pub use records::OutboxAttachment;
 pub use records::{
     CallId, DeliveryAttempt, DeliveryResult, InboundError, InboundMessage, InboundMessageId,
-    IntroductionFilter, MobilityFilter, MobilityImport, NewInboundMessage, NewIntroduction,
-    NewOutboxMessage, NewRound, OrganisationId, OutboxMessage, OutboxMessageId, OutboxStatus,
-    OutreachAddressId, PopulationWrite, SubmissionFilter,
+    IntroductionFilter, JobRunId, MobilityFilter, MobilityImport, NewInboundMessage,
+    NewIntroduction, NewOutboxMessage, NewRound, OrganisationId, OutboxMessage, OutboxMessageId,
+    OutboxStatus, OutreachAddressId, PopulationWrite, SubmissionFilter,
 };
 pub use web::RecordCounts;
 pub use writes::Tx;
@@ -83,6 +89,8 @@ impl fmt::Display for Backend {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: Pool,
+    /// Told when a transaction that queued mail commits.
+    queued_mail: Option<Arc<Notify>>,
 }
 
 #[derive(Clone, Debug)]
@@ -133,7 +141,10 @@ impl Store {
                 url: url_without_password(database_url),
             });
         };
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            queued_mail: None,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -149,7 +160,18 @@ impl Store {
             Pool::Sqlite(pool) => writes::Transaction::Sqlite(pool.begin().await?),
             Pool::Postgres(pool) => writes::Transaction::Postgres(pool.begin().await?),
         };
-        Ok(Tx::new(transaction))
+        Ok(Tx::new(
+            transaction,
+            writes::QueuedMail::notifying(self.queued_mail.clone()),
+        ))
+    }
+
+    /// This store, whose transactions tell `notify` when one that queued mail commits.
+    pub fn notifying_queued_mail(&self, notify: Arc<Notify>) -> Store {
+        Store {
+            pool: self.pool.clone(),
+            queued_mail: Some(notify),
+        }
     }
 
     /// Waits for the connections in use to be returned, then closes them all.

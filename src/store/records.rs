@@ -56,6 +56,10 @@ row_id!(
     /// The row id of a call for submissions.
     CallId
 );
+row_id!(
+    /// The row id of a run of one of the daemon's jobs.
+    JobRunId
+);
 
 /// A message as it arrived, and what became of it. The values of `classification`,
 /// `outcome` and `kind` are the mail module's; the store keeps them as given.

@@ -364,7 +364,7 @@ pub(super) struct OutboxRow {
     headers: String,
     status: String,
     attempts: i64,
-    next_attempt_at: DateTime<Utc>,
+    pub(super) next_attempt_at: DateTime<Utc>,
     last_answer: Option<String>,
     created_at: DateTime<Utc>,
     sent_at: Option<DateTime<Utc>>,

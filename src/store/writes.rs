@@ -3,9 +3,12 @@
 //! rest of a PostgreSQL transaction while a skipped insert does not.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::{DateTime, Utc};
 use sqlx::Connection;
+use tokio::sync::Notify;
 
 use super::StoreError;
 use super::reads::{submission_by_id_sql, submission_found};
@@ -27,6 +30,24 @@ use crate::domain::{
 #[derive(Debug)]
 pub struct Tx<'c> {
     pub(super) transaction: Transaction<'c>,
+    queued_mail: QueuedMail,
+}
+
+/// Whether a transaction (or a savepoint inside it) queued mail, and whom its commit
+/// tells (a store made with [`Store::notifying_queued_mail`]): the daemon's deliverer.
+#[derive(Clone, Debug, Default)]
+pub(super) struct QueuedMail {
+    queued: Arc<AtomicBool>,
+    notify: Option<Arc<Notify>>,
+}
+
+impl QueuedMail {
+    pub(super) fn notifying(notify: Option<Arc<Notify>>) -> QueuedMail {
+        QueuedMail {
+            queued: Arc::default(),
+            notify,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -36,8 +57,11 @@ pub(super) enum Transaction<'c> {
 }
 
 impl<'c> Tx<'c> {
-    pub(super) fn new(transaction: Transaction<'c>) -> Tx<'c> {
-        Tx { transaction }
+    pub(super) fn new(transaction: Transaction<'c>, queued_mail: QueuedMail) -> Tx<'c> {
+        Tx {
+            transaction,
+            queued_mail,
+        }
     }
 
     /// Commits the transaction or, for a savepoint, keeps its writes in the enclosing
@@ -46,7 +70,16 @@ impl<'c> Tx<'c> {
         on_backend!(Transaction, self.transaction, |transaction| {
             transaction.commit().await?
         });
+        if let Some(notify) = &self.queued_mail.notify
+            && self.queued_mail.queued.load(Ordering::Relaxed)
+        {
+            notify.notify_one();
+        }
         Ok(())
+    }
+
+    fn note_queued_mail(&self) {
+        self.queued_mail.queued.store(true, Ordering::Relaxed);
     }
 
     /// Starts a savepoint: a transaction inside this one. Dropping it without `commit`
@@ -61,7 +94,12 @@ impl<'c> Tx<'c> {
                 Transaction::Postgres(Connection::begin(&mut **transaction).await?)
             }
         };
-        Ok(Tx::new(savepoint))
+        // A savepoint notes queued mail for its transaction, whose commit tells.
+        let queued_mail = QueuedMail {
+            queued: Arc::clone(&self.queued_mail.queued),
+            notify: None,
+        };
+        Ok(Tx::new(savepoint, queued_mail))
     }
 
     /// The submission, as this transaction sees it: with what it wrote so far.
@@ -416,8 +454,8 @@ impl<'c> Tx<'c> {
         on_backend!(Transaction, &mut self.transaction, |transaction| {
             sqlx::query(
                 "UPDATE outbox SET status = $1, attempts = attempts + 1, \
-                 next_attempt_at = COALESCE($2, next_attempt_at), last_answer = $3, sent_at = $4 \
-                 WHERE id = $5",
+                 next_attempt_at = COALESCE($2, next_attempt_at), last_answer = $3, sent_at = $4, \
+                 claimed_until = NULL WHERE id = $5",
             )
             .bind(status.value())
             .bind(next_attempt_at)
@@ -452,10 +490,13 @@ impl<'c> Tx<'c> {
                 .fetch_optional(&mut **transaction)
                 .await?
         });
-        id.map(OutboxMessageId::new)
+        let id = id
+            .map(OutboxMessageId::new)
             .ok_or_else(|| StoreError::Conflict {
                 what: format!("an outbox message with Message-ID {}", message.message_id),
-            })
+            })?;
+        self.note_queued_mail();
+        Ok(id)
     }
 
     /// Queues emails, many to a statement, each due at once; one whose Message-ID is
@@ -485,6 +526,9 @@ impl<'c> Tx<'c> {
                 }
                 query.execute(&mut **transaction).await?.rows_affected()
             });
+        }
+        if queued > 0 {
+            self.note_queued_mail();
         }
         Ok(queued)
     }

@@ -163,6 +163,7 @@ async fn send(store: &Store, transport: &Transport, at: DateTime<Utc>) -> Delive
         "Mobility Matchmaking",
         &EmailAddress::parse(OUR_ADDRESS).unwrap(),
         at,
+        &mobmatch::stop::StopSignal::never(),
         &indicatif::ProgressBar::hidden(),
     )
     .await

@@ -106,6 +106,7 @@ async fn deliver(store: &Store, transport: &Transport) -> usize {
         "Mobility Matchmaking",
         &EmailAddress::parse("matchmaking@example.org").unwrap(),
         now(),
+        &mobmatch::stop::StopSignal::never(),
         &indicatif::ProgressBar::hidden(),
     )
     .await

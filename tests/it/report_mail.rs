@@ -274,6 +274,7 @@ async fn the_report_email_reaches_the_smtp_server_with_its_parts_and_attachments
         "Mobility Matchmaking",
         &our_address,
         now(),
+        &mobmatch::stop::StopSignal::never(),
         &indicatif::ProgressBar::hidden(),
     )
     .await

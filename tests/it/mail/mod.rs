@@ -42,7 +42,7 @@ async fn ingest(store: &Store, name: &str, raw: &[u8]) -> IngestReport {
 }
 
 /// A submission form as people send it, with a Message-ID.
-fn submission_email(message_id: &str, sender: &str, organisation: &str) -> Vec<u8> {
+pub(crate) fn submission_email(message_id: &str, sender: &str, organisation: &str) -> Vec<u8> {
     format!(
         "From: {sender}\r\nTo: matchmaking@example.org\r\nSubject: Offer\r\nMessage-ID: <{message_id}>\r\n\r\n\
          Role: receiving\r\nOrganisation: {organisation}\r\nContact name: Anna Berg\r\nRegion: SE23\r\n\
@@ -61,6 +61,7 @@ async fn send(store: &Store, transport: &Transport, at: DateTime<Utc>) -> Delive
         "Mobility Matchmaking",
         &our_address,
         at,
+        &mobmatch::stop::StopSignal::never(),
         &hidden,
     )
     .await

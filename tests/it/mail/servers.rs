@@ -15,17 +15,17 @@ use super::*;
 
 mod tls;
 
-fn environment(name: &str) -> String {
+pub(crate) fn environment(name: &str) -> String {
     std::env::var(name)
         .unwrap_or_else(|_| panic!("{name} is set by scripts/test, which starts the mail servers"))
 }
 
-fn imap_port() -> u16 {
+pub(crate) fn imap_port() -> u16 {
     environment("MOBMATCH_TEST_IMAP_PORT").parse().unwrap()
 }
 
 /// A fresh Dovecot user, in a passwd-file of its own.
-fn new_imap_user() -> String {
+pub(crate) fn new_imap_user() -> String {
     let user = format!("test{:016x}", rand::random::<u64>());
     let users = PathBuf::from(environment("MOBMATCH_TEST_IMAP_USERS"));
     std::fs::write(users.join(&user), format!("{user}:{{PLAIN}}secret::::::\n")).unwrap();
@@ -59,7 +59,7 @@ async fn imap_session(user: &str) -> async_imap::Session<TcpStream> {
         .unwrap()
 }
 
-async fn message_count(user: &str, folder: &str) -> u32 {
+pub(crate) async fn message_count(user: &str, folder: &str) -> u32 {
     let mut session = imap_session(user).await;
     let count = match session.select(folder).await {
         Ok(mailbox) => mailbox.exists,
@@ -69,7 +69,7 @@ async fn message_count(user: &str, folder: &str) -> u32 {
     count
 }
 
-async fn deliver_to_imap(user: &str, messages: &[Vec<u8>]) {
+pub(crate) async fn deliver_to_imap(user: &str, messages: &[Vec<u8>]) {
     let mut session = imap_session(user).await;
     for message in messages {
         session.append("INBOX", None, None, message).await.unwrap();
@@ -96,9 +96,14 @@ async fn fetch_ingests_unseen_imap_mail_and_moves_it_after_the_commit() {
     let user = new_imap_user();
     deliver_to_imap(&user, &three_messages(&user)).await;
     let mut reports = Vec::new();
-    mobmatch::mail::fetch_imap(&store, &rules(), &account(&user), None, |report| {
-        reports.push(report)
-    })
+    mobmatch::mail::fetch_imap(
+        &store,
+        &rules(),
+        &account(&user),
+        None,
+        &mobmatch::stop::StopSignal::never(),
+        |report| reports.push(report),
+    )
     .await
     .unwrap();
     assert_eq!(reports.len(), 3);
@@ -111,9 +116,14 @@ async fn fetch_ingests_unseen_imap_mail_and_moves_it_after_the_commit() {
     assert_eq!(message_count(&user, "INBOX").await, 0);
     assert_eq!(message_count(&user, "Processed").await, 3);
     let mut again = Vec::new();
-    mobmatch::mail::fetch_imap(&store, &rules(), &account(&user), None, |report| {
-        again.push(report)
-    })
+    mobmatch::mail::fetch_imap(
+        &store,
+        &rules(),
+        &account(&user),
+        None,
+        &mobmatch::stop::StopSignal::never(),
+        |report| again.push(report),
+    )
     .await
     .unwrap();
     assert!(again.is_empty());
@@ -174,9 +184,14 @@ async fn a_fetch_killed_between_fetch_and_commit_loses_nothing() {
     assert!(store.inbound_messages(10).await.unwrap().is_empty());
     assert_eq!(message_count(&user, "INBOX").await, 3);
     let mut reports = Vec::new();
-    mobmatch::mail::fetch_imap(&store, &rules(), &account(&user), None, |report| {
-        reports.push(report)
-    })
+    mobmatch::mail::fetch_imap(
+        &store,
+        &rules(),
+        &account(&user),
+        None,
+        &mobmatch::stop::StopSignal::never(),
+        |report| reports.push(report),
+    )
     .await
     .unwrap();
     assert_eq!(

@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 use crate::support::TestDatabase;
 
 mod browser;
-mod http;
+pub(crate) mod http;
 mod pages;
 mod serve;
 
@@ -141,6 +141,7 @@ impl TestServer {
             "Mobility Matchmaking",
             &EmailAddress::parse("matchmaking@example.org").unwrap(),
             self.now(),
+            &mobmatch::stop::StopSignal::never(),
             &indicatif::ProgressBar::hidden(),
         )
         .await

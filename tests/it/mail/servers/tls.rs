@@ -111,6 +111,7 @@ async fn fetch(store: &Store, account: &ImapAccount) -> Result<Vec<IngestReport>
         &rules(),
         account,
         Some(&test_authority()),
+        &mobmatch::stop::StopSignal::never(),
         |report| reports.push(report),
     )
     .await?;
@@ -210,9 +211,16 @@ async fn a_server_certificate_from_an_untrusted_authority_fails_with_an_error_th
     let user = new_imap_user();
     for tls in [TlsMode::Implicit, TlsMode::StartTls] {
         let account = tls_account(&user, tls);
-        let error = mobmatch::mail::fetch_imap(&store, &rules(), &account, None, |_| {})
-            .await
-            .unwrap_err();
+        let error = mobmatch::mail::fetch_imap(
+            &store,
+            &rules(),
+            &account,
+            None,
+            &mobmatch::stop::StopSignal::never(),
+            |_| {},
+        )
+        .await
+        .unwrap_err();
         let text = error.to_string();
         assert!(
             matches!(error, FetchError::Imap(ImapError::Tls { .. })),
