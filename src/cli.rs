@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
 use crate::config::{Config, InboundMailbox, RateDefinition, WriteOutcome, write_example_config};
-use crate::daemon::{Daemon, Parts, SystemClock};
+use crate::daemon::{Daemon, Job, Parts, SystemClock};
 use crate::domain::{
     Answer, EmailAddress, Introduction, IntroductionStatus, Mobility, MobilityStatus, Role,
     SideAnswer, Source, Submission, SubmissionStatus,
@@ -27,7 +27,7 @@ use crate::report::{self, ExportFormat, ExportTable, MobilityColumns, ReportFile
 use crate::report_mail::{self, ReportMail};
 use crate::round::{RoundMode, RoundReport, run_round};
 use crate::stop::StopSignal;
-use crate::store::{IntroductionFilter, MobilityFilter, Store, SubmissionFilter};
+use crate::store::{IntroductionFilter, JobRun, MobilityFilter, Store, SubmissionFilter};
 use crate::synth::{self, synthetic_submissions};
 use crate::web;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -78,6 +78,17 @@ pub enum Command {
     Introductions {
         #[arg(long, value_parser = parse_introduction_status)]
         status: Option<IntroductionStatus>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the daemon's latest job runs: when, why, how they ended and what they did.
+    Jobs {
+        /// Only this job (a `[schedule]` key, such as fetch_mail).
+        #[arg(long, value_parser = parse_job)]
+        job: Option<Job>,
+        /// At most this many runs, newest first.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
         #[arg(long)]
         json: bool,
     },
@@ -317,6 +328,11 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
         Command::Introductions { status, json } => {
             let introductions = store.introductions(&IntroductionFilter { status }).await?;
             print_listing(json, introductions.iter().map(IntroductionView::from))?;
+            Outcome::Success
+        }
+        Command::Jobs { job, limit, json } => {
+            let runs = store.job_runs(job.map(Job::name), limit).await?;
+            print_listing(json, runs.into_iter())?;
             Outcome::Success
         }
         Command::Mobilities { status, year, json } => {
@@ -1261,6 +1277,41 @@ fn print_listing<V: Serialize + TableRow>(
 trait TableRow {
     const HEADER: &'static [&'static str];
     fn cells(&self) -> Vec<String>;
+}
+
+impl TableRow for JobRun {
+    const HEADER: &'static [&'static str] = &[
+        "JOB", "STARTED", "TRIGGER", "OUTCOME", "SECONDS", "INSTANCE", "COUNTS",
+    ];
+
+    fn cells(&self) -> Vec<String> {
+        let seconds = self.finished_at.map_or_else(String::new, |finished| {
+            format!("{:.1}", (finished - self.started_at).as_seconds_f64())
+        });
+        let details = match &self.error {
+            Some(error) => error.clone(),
+            None => self.counts.to_string(),
+        };
+        vec![
+            self.job.clone(),
+            self.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            self.trigger.value().to_owned(),
+            self.outcome.value().to_owned(),
+            seconds,
+            self.instance.clone(),
+            details,
+        ]
+    }
+}
+
+fn parse_job(text: &str) -> Result<Job, String> {
+    Job::ALL
+        .into_iter()
+        .find(|job| job.name() == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = Job::ALL.iter().map(|job| job.name()).collect();
+            format!("expected one of {}", names.join(", "))
+        })
 }
 
 /// A submission with the field names of DESIGN.md section 7.

@@ -318,20 +318,6 @@ impl Store {
         });
         rows.into_iter().map(job_run).collect()
     }
-
-    /// For each job, its runs by outcome, and when it last succeeded.
-    pub async fn job_run_summary(
-        &self,
-    ) -> Result<Vec<(String, String, i64, Option<DateTime<Utc>>)>, StoreError> {
-        Ok(on_backend!(Pool, &self.pool, |pool| {
-            sqlx::query_as(
-                "SELECT job, outcome, COUNT(*), MAX(finished_at) FROM job_runs \
-                 GROUP BY job, outcome ORDER BY job, outcome",
-            )
-            .fetch_all(pool)
-            .await?
-        }))
-    }
 }
 
 impl Tx<'_> {

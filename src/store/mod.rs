@@ -60,7 +60,7 @@ pub use records::{
     NewIntroduction, NewOutboxMessage, NewRound, OrganisationId, OutboxMessage, OutboxMessageId,
     OutboxStatus, OutreachAddressId, PopulationWrite, SubmissionFilter,
 };
-pub use web::RecordCounts;
+pub use web::{JobRunCount, RecordCounts};
 pub use writes::Tx;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -16,6 +16,16 @@ pub struct RecordCounts {
     pub inbound_by_outcome: Vec<(String, i64)>,
     pub outbox_by_status: Vec<(String, i64)>,
     pub rounds: i64,
+    /// The daemon's job runs by job and outcome, with the latest end of each.
+    pub job_runs: Vec<JobRunCount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRunCount {
+    pub job: String,
+    pub outcome: String,
+    pub runs: i64,
+    pub last_finished: Option<DateTime<Utc>>,
 }
 
 impl Store {
@@ -76,10 +86,28 @@ impl Store {
                 .fetch_one(pool)
                 .await?
         });
+        let job_runs: Vec<(String, String, i64, Option<DateTime<Utc>>)> =
+            on_backend!(Pool, &self.pool, |pool| {
+                sqlx::query_as(
+                    "SELECT job, outcome, COUNT(*), MAX(finished_at) FROM job_runs \
+                     GROUP BY job, outcome ORDER BY job, outcome",
+                )
+                .fetch_all(pool)
+                .await?
+            });
         Ok(RecordCounts {
             inbound_by_outcome,
             outbox_by_status,
             rounds,
+            job_runs: job_runs
+                .into_iter()
+                .map(|(job, outcome, runs, last_finished)| JobRunCount {
+                    job,
+                    outcome,
+                    runs,
+                    last_finished,
+                })
+                .collect(),
         })
     }
 }

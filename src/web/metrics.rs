@@ -136,6 +136,35 @@ impl Metrics {
         text.push_str("# HELP mobmatch_rounds_total Matching rounds recorded.\n");
         text.push_str("# TYPE mobmatch_rounds_total counter\n");
         let _ = writeln!(text, "mobmatch_rounds_total {}", counts.rounds);
+        text.push_str("# HELP mobmatch_job_runs_total Runs of the daemon's jobs, by outcome.\n");
+        text.push_str("# TYPE mobmatch_job_runs_total counter\n");
+        for count in &counts.job_runs {
+            let _ = writeln!(
+                text,
+                "mobmatch_job_runs_total{{job=\"{}\",outcome=\"{}\"}} {}",
+                escape_label(&count.job),
+                escape_label(&count.outcome),
+                count.runs
+            );
+        }
+        text.push_str(
+            "# HELP mobmatch_job_last_success_timestamp_seconds When each job last succeeded.\n",
+        );
+        text.push_str("# TYPE mobmatch_job_last_success_timestamp_seconds gauge\n");
+        for count in counts
+            .job_runs
+            .iter()
+            .filter(|count| count.outcome == "succeeded")
+        {
+            if let Some(finished) = count.last_finished {
+                let _ = writeln!(
+                    text,
+                    "mobmatch_job_last_success_timestamp_seconds{{job=\"{}\"}} {}",
+                    escape_label(&count.job),
+                    finished.timestamp()
+                );
+            }
+        }
         text
     }
 }
@@ -176,6 +205,8 @@ fn escape_label(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::JobRunCount;
+    use chrono::DateTime;
 
     #[test]
     fn the_histogram_is_cumulative_and_ends_with_the_count() {
@@ -192,6 +223,12 @@ mod tests {
             inbound_by_outcome: vec![("accepted".to_owned(), 4)],
             outbox_by_status: vec![("queued".to_owned(), 1)],
             rounds: 2,
+            job_runs: vec![JobRunCount {
+                job: "fetch_mail".to_owned(),
+                outcome: "succeeded".to_owned(),
+                runs: 7,
+                last_finished: Some(DateTime::from_timestamp(1_790_000_000, 0).unwrap()),
+            }],
         });
         for line in [
             "mobmatch_http_requests_total{method=\"GET\",route=\"/submit\",status=\"200\"} 2",
@@ -204,6 +241,8 @@ mod tests {
             "mobmatch_inbound_messages_total{outcome=\"accepted\"} 4",
             "mobmatch_outbox_messages{status=\"queued\"} 1",
             "mobmatch_rounds_total 2",
+            "mobmatch_job_runs_total{job=\"fetch_mail\",outcome=\"succeeded\"} 7",
+            "mobmatch_job_last_success_timestamp_seconds{job=\"fetch_mail\"} 1790000000",
         ] {
             assert!(
                 text.lines().any(|written| written == line),

@@ -291,6 +291,22 @@ async fn a_sqlite_database_has_one_daemon_which_stops_cleanly_on_sigterm() {
         "{}",
         log.join("\n")
     );
+    let listed = mobmatch(folder.path(), &variables, &[])
+        .args(["jobs", "--job", "deliver_mail", "--json"])
+        .output()
+        .await
+        .unwrap();
+    let runs: Vec<serde_json::Value> = String::from_utf8(listed.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(
+        runs.iter()
+            .any(|run| run["trigger"] == "start" && run["outcome"] == "succeeded"),
+        "{runs:?}"
+    );
+    assert!(runs.iter().all(|run| run["job"] == "deliver_mail"));
     // The lock goes with the process: the next daemon starts.
     Serve::start(mobmatch(folder.path(), &variables, &[]), &[])
         .await
