@@ -4,6 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mobmatch::cli::{Cli, Command, Outcome, run, write_config_if_absent};
 use mobmatch::config::{Config, DEFAULT_CONFIG_FILE};
+use mobmatch::demo::FolderNotFresh;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -11,6 +12,16 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
+    if matches!(cli.command, Command::Demo { .. }) {
+        if cli.config.is_some() || cli.database_url.is_some() {
+            eprintln!(
+                "mobmatch: the demo writes its own mobmatch.toml and database in its folder; leave out --config and --database-url"
+            );
+            return ExitCode::from(2);
+        }
+        // On the embedded defaults: the demo reads no configuration but the one it writes.
+        return exit_code(runtime().block_on(run(cli.command, &Config::default())));
+    }
     if matches!(cli.command, Command::Init) {
         let path = cli
             .config
@@ -32,12 +43,24 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = tokio::runtime::Runtime::new().expect("the tokio runtime starts");
-    match runtime.block_on(run(cli.command, &config)) {
+    exit_code(runtime().block_on(run(cli.command, &config)))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("the tokio runtime starts")
+}
+
+fn exit_code(result: anyhow::Result<Outcome>) -> ExitCode {
+    match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Rejections) => ExitCode::FAILURE,
         // A listing piped into `head` ends when `head` has read enough.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        // A folder that is not fresh is a wrong argument, like bad usage.
+        Err(error) if error.downcast_ref::<FolderNotFresh>().is_some() => {
+            eprintln!("mobmatch: {error}");
+            ExitCode::from(2)
+        }
         Err(error) => {
             eprintln!("mobmatch: {error:#}");
             ExitCode::FAILURE

@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod demo;
 mod forms;
 mod introductions;
 mod mail;
