@@ -61,6 +61,17 @@ pub enum LogFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Try mobmatch in a fresh folder: example organisations across Europe email their
+    /// offers and requests, a matching round introduces them, example mobilities are
+    /// imported and a report written; then the web UI is served.
+    Demo {
+        /// The folder to create; it must not exist yet, or be empty.
+        #[arg(long, value_name = "DIR", default_value = crate::demo::DEFAULT_DIR)]
+        dir: PathBuf,
+        /// Stop after saying where everything is, without serving the web UI.
+        #[arg(long)]
+        no_serve: bool,
+    },
     /// Write mobmatch.toml (if absent) with a fresh secret; create and migrate the database.
     Init,
     /// Apply pending database migrations.
@@ -292,7 +303,11 @@ pub enum Outcome {
     Rejections,
 }
 
+/// Runs `command`. The demo ignores `config`: it writes and reads its own.
 pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
+    if let Command::Demo { dir, no_serve } = &command {
+        return crate::demo::run(dir, !*no_serve).await;
+    }
     if let Command::Synth {
         offers,
         requests,
@@ -345,16 +360,12 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             candidates,
             json,
         } => {
-            let now = Utc::now();
-            let today = now.with_timezone(&config.timezone).date_naive();
             let mode = if dry_run {
                 RoundMode::DryRun
             } else {
                 RoundMode::Record
             };
-            let introductions = IntroductionSettings::from_config(config);
-            let report =
-                run_round(&store, &config.matching, &introductions, now, today, mode).await?;
+            let report = round_now(&store, config, mode).await?;
             print_round(&report, candidates, json)?;
             Outcome::Success
         }
@@ -376,33 +387,16 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             tally.finish(json)?
         }
         Command::Fetch { json } => {
-            let rules = MailRules::from_config(config);
             let mut tally = IngestTally::default();
             let mut printed = Ok(());
             let hidden = ProgressBar::hidden();
-            let print = |report: IngestReport| {
+            fetch_mail(&store, config, |report| {
                 tally.add(&report);
                 if printed.is_ok() {
                     printed = print_ingest_report(json, &report, &hidden);
                 }
-            };
-            match &config.mail.inbound {
-                InboundMailbox::Maildir { path } => {
-                    mail::fetch_maildir(&store, &rules, path, &StopSignal::never(), print).await?
-                }
-                InboundMailbox::Imap(account) => {
-                    let extra_root = extra_root_certificate();
-                    mail::fetch_imap(
-                        &store,
-                        &rules,
-                        account,
-                        extra_root.as_deref(),
-                        &StopSignal::never(),
-                        print,
-                    )
-                    .await?
-                }
-            }
+            })
+            .await?;
             printed?;
             tally.finish(json)?
         }
@@ -480,19 +474,8 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             Outcome::Success
         }
         Command::Send { json } => {
-            let extra_root = extra_root_certificate();
-            let transport = Transport::from_settings(&config.mail.outbound, extra_root.as_deref())?;
             let progress = progress_bar(json, 0);
-            let report = mail::deliver_outbox(
-                &store,
-                &transport,
-                &config.mail.name,
-                &config.mail.address,
-                Utc::now(),
-                &StopSignal::never(),
-                &progress,
-            )
-            .await?;
+            let report = deliver_outbox_now(&store, config, &progress).await?;
             progress.finish_and_clear();
             if json {
                 println!("{}", serde_json::to_string(&report)?);
@@ -542,20 +525,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             }
             let month = month.unwrap_or_else(|| previous_month(config));
             let definition = definition.unwrap_or(config.reports.definition);
-            let dir = out.unwrap_or_else(|| config.reports.dir.join(month.to_string()));
-            let started = std::time::Instant::now();
-            let input = report_mail::read_report_input(&store).await?;
-            tracing::info!(
-                mobilities = input.mobilities.height(),
-                elapsed_ms = started.elapsed().as_millis(),
-                "read the records"
-            );
-            let files = report::write_report(input, month, &config.targets, definition, &dir)?;
-            tracing::info!(
-                files = files.written.len(),
-                elapsed_ms = started.elapsed().as_millis(),
-                "wrote the report"
-            );
+            let files = write_monthly_report(&store, config, month, definition, out).await?;
             let mails = if email {
                 report_mail::queue_report_email(&store, &files, &config.mail, Utc::now()).await?
             } else {
@@ -673,6 +643,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 Outcome::Success
             }
         }
+        Command::Demo { .. } => unreachable!("the demo returned above"),
         Command::Serve { web_only } => {
             let parts = if web_only { Parts::WebOnly } else { Parts::All };
             serve(&store, config, parts).await?;
@@ -687,7 +658,93 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
     Ok(outcome)
 }
 
-async fn serve(store: &Store, config: &Config, parts: Parts) -> anyhow::Result<()> {
+/// Fetches once from the configured mailbox (Maildir or IMAP) and ingests, handing each
+/// message's report to `report` once its batch is committed.
+pub(crate) async fn fetch_mail(
+    store: &Store,
+    config: &Config,
+    report: impl FnMut(IngestReport),
+) -> anyhow::Result<()> {
+    let rules = MailRules::from_config(config);
+    match &config.mail.inbound {
+        InboundMailbox::Maildir { path } => {
+            mail::fetch_maildir(store, &rules, path, &StopSignal::never(), report).await?
+        }
+        InboundMailbox::Imap(account) => {
+            let extra_root = extra_root_certificate();
+            mail::fetch_imap(
+                store,
+                &rules,
+                account,
+                extra_root.as_deref(),
+                &StopSignal::never(),
+                report,
+            )
+            .await?
+        }
+    }
+    Ok(())
+}
+
+/// Runs a matching round over the submissions open today, in the configured time zone.
+pub(crate) async fn round_now(
+    store: &Store,
+    config: &Config,
+    mode: RoundMode,
+) -> anyhow::Result<RoundReport> {
+    let now = Utc::now();
+    let today = now.with_timezone(&config.timezone).date_naive();
+    let introductions = IntroductionSettings::from_config(config);
+    Ok(run_round(store, &config.matching, &introductions, now, today, mode).await?)
+}
+
+/// Delivers the outbox now through the configured transport.
+pub(crate) async fn deliver_outbox_now(
+    store: &Store,
+    config: &Config,
+    progress: &ProgressBar,
+) -> anyhow::Result<mail::DeliveryReport> {
+    let extra_root = extra_root_certificate();
+    let transport = Transport::from_settings(&config.mail.outbound, extra_root.as_deref())?;
+    Ok(mail::deliver_outbox(
+        store,
+        &transport,
+        &config.mail.name,
+        &config.mail.address,
+        Utc::now(),
+        &StopSignal::never(),
+        progress,
+    )
+    .await?)
+}
+
+/// Writes the report for `month` into `out`, or `<reports.dir>/<YYYY-MM>`.
+pub(crate) async fn write_monthly_report(
+    store: &Store,
+    config: &Config,
+    month: ReportMonth,
+    definition: RateDefinition,
+    out: Option<PathBuf>,
+) -> anyhow::Result<ReportFiles> {
+    let dir = out.unwrap_or_else(|| config.reports.dir.join(month.to_string()));
+    let started = std::time::Instant::now();
+    let input = report_mail::read_report_input(store).await?;
+    tracing::info!(
+        mobilities = input.mobilities.height(),
+        elapsed_ms = started.elapsed().as_millis(),
+        "read the records"
+    );
+    let files = report::write_report(input, month, &config.targets, definition, &dir)?;
+    tracing::info!(
+        files = files.written.len(),
+        elapsed_ms = started.elapsed().as_millis(),
+        "wrote the report"
+    );
+    Ok(files)
+}
+
+/// What `mobmatch serve` runs, and `mobmatch demo` after its steps.
+pub(crate) async fn serve(store: &Store, config: &Config, parts: Parts) -> anyhow::Result<()> {
     if config.secret.is_empty() {
         anyhow::bail!(
             "the secret is empty, and it signs the links and forms of the web pages; run mobmatch init or set MOBMATCH_SECRET"
@@ -729,14 +786,19 @@ async fn set_admin_password(store: &Store) -> anyhow::Result<()> {
     std::io::stdin()
         .read_line(&mut line)
         .context("cannot read the password from standard input")?;
-    let password = line.trim_end_matches(['\r', '\n']);
+    store_admin_password(store, line.trim_end_matches(['\r', '\n'])).await?;
+    println!("The admin password is set; sessions opened with the old one have ended.");
+    Ok(())
+}
+
+/// Stores the argon2 hash of `password` as the admin password, which ends every session.
+pub(crate) async fn store_admin_password(store: &Store, password: &str) -> anyhow::Result<()> {
     let hash = web::hash_admin_password(password)?;
     let mut transaction = store.begin().await?;
     transaction
         .set_admin_password_hash(&hash, Utc::now())
         .await?;
     transaction.commit().await?;
-    println!("The admin password is set; sessions opened with the old one have ended.");
     Ok(())
 }
 
@@ -900,7 +962,7 @@ fn print_ingest_report(
     Ok(())
 }
 
-fn previous_month(config: &Config) -> ReportMonth {
+pub(crate) fn previous_month(config: &Config) -> ReportMonth {
     ReportMonth::before(Utc::now().with_timezone(&config.timezone).date_naive())
 }
 

@@ -4,11 +4,22 @@ use std::process::ExitCode;
 use clap::Parser;
 use mobmatch::cli::{Cli, Command, LogFormat, Outcome, run, write_config_if_absent};
 use mobmatch::config::{Config, DEFAULT_CONFIG_FILE};
+use mobmatch::demo::FolderNotFresh;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
+    if matches!(cli.command, Command::Demo { .. }) {
+        if cli.config.is_some() || cli.database_url.is_some() {
+            eprintln!(
+                "mobmatch: the demo writes its own mobmatch.toml and database in its folder; leave out --config and --database-url"
+            );
+            return ExitCode::from(2);
+        }
+        // On the embedded defaults: the demo reads no configuration but the one it writes.
+        return exit_code(runtime().block_on(run(cli.command, &Config::default())));
+    }
     if matches!(cli.command, Command::Init) {
         let path = cli
             .config
@@ -30,12 +41,24 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = tokio::runtime::Runtime::new().expect("the tokio runtime starts");
-    match runtime.block_on(run(cli.command, &config)) {
+    exit_code(runtime().block_on(run(cli.command, &config)))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().expect("the tokio runtime starts")
+}
+
+fn exit_code(result: anyhow::Result<Outcome>) -> ExitCode {
+    match result {
         Ok(Outcome::Success) => ExitCode::SUCCESS,
         Ok(Outcome::Rejections) => ExitCode::FAILURE,
         // A listing piped into `head` ends when `head` has read enough.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
+        // A folder that is not fresh is a wrong argument, like bad usage.
+        Err(error) if error.downcast_ref::<FolderNotFresh>().is_some() => {
+            eprintln!("mobmatch: {error}");
+            ExitCode::from(2)
+        }
         Err(error) => {
             eprintln!("mobmatch: {error:#}");
             ExitCode::FAILURE
@@ -46,7 +69,7 @@ fn main() -> ExitCode {
 /// Logs to standard error. Without RUST_LOG, the daemon logs what its jobs do and the
 /// commands only their errors (they print their own results).
 fn init_logging(cli: &Cli) {
-    let default_filter = if matches!(cli.command, Command::Serve { .. }) {
+    let default_filter = if matches!(cli.command, Command::Serve { .. } | Command::Demo { .. }) {
         "warn,mobmatch=info"
     } else {
         "error"

@@ -272,6 +272,16 @@ impl Daemon {
     }
 }
 
+/// Whether a run's counts hold any number but zero.
+fn did_something(counts: &serde_json::Value) -> bool {
+    match counts {
+        serde_json::Value::Number(number) => number.as_f64() != Some(0.0),
+        serde_json::Value::Object(fields) => fields.values().any(did_something),
+        serde_json::Value::Array(items) => items.iter().any(did_something),
+        _ => false,
+    }
+}
+
 /// `host:pid`, naming the daemon in job runs and in the SQLite lock file.
 fn instance_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -421,7 +431,7 @@ impl Scheduler {
             tracing::debug!(%job, ?slot, "another replica ran the job for this time");
             return lock.release().await.map_err(Into::into);
         };
-        tracing::info!(%job, trigger = trigger.value(), ?slot, "job started");
+        tracing::debug!(%job, trigger = trigger.value(), ?slot, "job started");
         let elapsed = std::time::Instant::now();
         let result = self.context.run(job, slot, started_at, stop).await;
         let (outcome, counts, error) = match result {
@@ -440,7 +450,11 @@ impl Scheduler {
         lock.release().await?;
         let elapsed_ms = elapsed.elapsed().as_millis();
         match &error {
-            None => tracing::info!(%job, %counts, elapsed_ms, "job succeeded"),
+            // Runs that found nothing to do (most runs of fetch and delivery) stay quiet.
+            None if did_something(&counts) => {
+                tracing::info!(%job, %counts, elapsed_ms, "job succeeded")
+            }
+            None => tracing::debug!(%job, elapsed_ms, "job succeeded with nothing to do"),
             Some(error) => tracing::error!(%job, %error, elapsed_ms, "job failed"),
         }
         // Nobody listening is fine: events are for watchers.

@@ -4,7 +4,7 @@
 //! savepoint per message (`ingest`), which
 //! queues our answers (`answers`, signed reply `token`s) in the outbox. Outbound,
 //! `outbound` delivers the outbox to a folder or an SMTP server. `synthetic` writes
-//! realistic submission emails for load tests. `outreach` composes the emails of calls for
+//! submission emails as organisations send them, for load tests and the demo. `outreach` composes the emails of calls for
 //! submissions and renewal requests, with their unsubscribe headers.
 
 mod answers;
@@ -43,7 +43,9 @@ pub use outbound::{
     deliver_outbox,
 };
 pub use sources::{MessageSource, RawMessage, list_sources, maildir_messages, split_mbox};
-pub use synthetic::write_synthetic_maildir;
+pub use synthetic::{
+    FilledForm, submission_email, write_submission_emails, write_synthetic_maildir,
+};
 
 use crate::config::ImapAccount;
 use crate::stop::StopSignal;

@@ -1,6 +1,7 @@
-//! Synthetic submission emails for load tests and benchmarks: the submissions of
-//! `crate::synth`, each filled into our own form in one of the five languages and sent
-//! as one of several mail clients would send it, written into a Maildir's `new/`.
+//! Submission emails as organisations send them: a filled-in form in one of the five
+//! languages, sent as one of several mail clients would send it, written into a
+//! Maildir's `new/`. The submissions of `crate::synth` (load tests and benchmarks) and
+//! the hand-written forms of `mobmatch demo` go the same way.
 
 use std::io;
 use std::path::Path;
@@ -11,7 +12,25 @@ use chrono::{DateTime, Utc};
 
 use super::answers::{render_form, submission_values};
 use crate::domain::SubmissionDetails;
-use crate::forms::{FormKind, FormLanguage};
+use crate::forms::{FieldKey, FormKind, FormLanguage};
+
+/// A submission form as an organisation fills it in: the values by key, as written, and
+/// the language of the form's labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FilledForm {
+    pub language: FormLanguage,
+    pub values: Vec<(FieldKey, String)>,
+}
+
+impl FilledForm {
+    /// The value written for `key`, empty when none was.
+    pub fn value(&self, key: FieldKey) -> &str {
+        self.values
+            .iter()
+            .find(|(written, _)| *written == key)
+            .map_or("", |(_, value)| value.as_str())
+    }
+}
 
 /// How a message is dressed: the habits of the clients VET-school staff use.
 #[derive(Clone, Copy, Debug)]
@@ -42,48 +61,64 @@ pub fn write_synthetic_maildir(
     now: DateTime<Utc>,
     progress: &indicatif::ProgressBar,
 ) -> io::Result<usize> {
+    let forms = submissions
+        .iter()
+        .enumerate()
+        .map(|(index, details)| FilledForm {
+            language: FormLanguage::ALL[index % FormLanguage::ALL.len()],
+            values: submission_values(details),
+        });
+    write_submission_emails(maildir, forms, our_address, now, progress)
+}
+
+/// Writes one email per filled-in form into `maildir/new` (through `tmp/`, as Maildir
+/// delivery does), cycling through the client styles. Returns the count.
+pub fn write_submission_emails(
+    maildir: &Path,
+    forms: impl IntoIterator<Item = FilledForm>,
+    our_address: &str,
+    now: DateTime<Utc>,
+    progress: &indicatif::ProgressBar,
+) -> io::Result<usize> {
     for folder in ["tmp", "new", "cur"] {
         std::fs::create_dir_all(maildir.join(folder))?;
     }
-    for (index, details) in submissions.iter().enumerate() {
-        let language = FormLanguage::ALL[index % FormLanguage::ALL.len()];
-        let style = STYLES[(index / FormLanguage::ALL.len()) % STYLES.len()];
-        let message = synthetic_email(details, language, style, index, our_address, now);
-        let name = format!("{}.M{index}.mobmatch-synth", now.timestamp());
+    let mut written = 0;
+    for (index, form) in forms.into_iter().enumerate() {
+        let message = submission_email(&form, index, our_address, now);
+        // Padded, so that the folder's order (the order of ingestion) is the batch's.
+        let name = format!("{}.M{index:06}.mobmatch-synth", now.timestamp());
         let temporary = maildir.join("tmp").join(&name);
         std::fs::write(&temporary, message)?;
         std::fs::rename(&temporary, maildir.join("new").join(&name))?;
         progress.inc(1);
+        written += 1;
     }
-    Ok(submissions.len())
+    Ok(written)
 }
 
-fn synthetic_email(
-    details: &SubmissionDetails,
-    language: FormLanguage,
-    style: ClientStyle,
+/// The email the contact of `form` sends, as a reply to our call for submissions; the
+/// `index`-th of a batch, which picks its mail client and makes its Message-ID unique.
+pub fn submission_email(
+    form: &FilledForm,
     index: usize,
     our_address: &str,
     now: DateTime<Utc>,
 ) -> String {
-    let form = render_form(language, FormKind::Submission, &submission_values(details));
-    let contact = &details.organisation;
+    let language = form.language;
+    let style = STYLES[(index / FormLanguage::ALL.len()) % STYLES.len()];
+    let filled = render_form(language, FormKind::Submission, &form.values);
+    let contact_email = form.value(FieldKey::ContactEmail);
     let from = format!(
-        "{} <{}>",
-        encoded_word(&contact.contact_name),
-        contact.contact_email
+        "{} <{contact_email}>",
+        encoded_word(form.value(FieldKey::ContactName)),
     );
     let date = now.to_rfc2822();
     let headers = format!(
         "From: {from}\r\nTo: {our_address}\r\nSubject: {}\r\nDate: {date}\r\nMessage-ID: <synth.{index}.{}@{}>\r\nMIME-Version: 1.0\r\n",
         encoded_word(&format!("Re: {}", subject_in(language))),
         now.timestamp(),
-        contact
-            .contact_email
-            .as_str()
-            .split('@')
-            .nth(1)
-            .unwrap_or("example.org"),
+        contact_email.split('@').nth(1).unwrap_or("example.org"),
     );
     let quoted_form = render_form(language, FormKind::Submission, &[]);
     match style {
@@ -94,20 +129,20 @@ fn synthetic_email(
                 .collect();
             format!(
                 "{headers}User-Agent: Mozilla Thunderbird\r\nContent-Type: text/plain; charset=UTF-8; format=flowed\r\nContent-Transfer-Encoding: 8bit\r\n\r\n{}\r\n\r\nOn {date}, Mobility Matchmaking wrote:\r\n{quoted}",
-                crlf(&form)
+                crlf(&filled)
             )
         }
         ClientStyle::Outlook => {
             let text = format!(
                 "{}\r\n\r\n________________________________\r\nFrom: Mobility Matchmaking <{our_address}>\r\nSent: {date}\r\nTo: {}\r\nSubject: {}\r\n\r\n{}",
-                crlf(&form),
-                contact.contact_email,
+                crlf(&filled),
+                contact_email,
                 subject_in(language),
                 crlf(&quoted_form)
             );
             let html = format!(
                 "<html><body><div>{}</div><div id=\"divRplyFwdMsg\"><b>From:</b> Mobility Matchmaking<br>{}</div></body></html>",
-                html_lines(&form),
+                html_lines(&filled),
                 html_lines(&quoted_form)
             );
             alternative(
@@ -121,20 +156,20 @@ fn synthetic_email(
         ClientStyle::Gmail => {
             let html = format!(
                 "<div dir=\"ltr\">{}</div><br><div class=\"gmail_quote\"><div class=\"gmail_attr\">On {date} Mobility Matchmaking wrote:</div><blockquote class=\"gmail_quote\">{}</blockquote></div>",
-                html_lines(&form),
+                html_lines(&filled),
                 html_lines(&quoted_form)
             );
             alternative(
                 &headers,
                 "Gmail",
-                &wrapped_base64(&crlf(&form)),
+                &wrapped_base64(&crlf(&filled)),
                 &wrapped_base64(&html),
                 "base64",
             )
         }
         ClientStyle::Mobile => format!(
             "{headers}Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n{}",
-            wrapped_base64(&format!("{}\r\n\r\nSent from my iPhone\r\n", crlf(&form)))
+            wrapped_base64(&format!("{}\r\n\r\nSent from my iPhone\r\n", crlf(&filled)))
         ),
     }
 }

@@ -5,6 +5,7 @@ mod support;
 
 mod cli;
 mod daemon;
+mod demo;
 mod forms;
 mod introductions;
 mod mail;

@@ -285,12 +285,7 @@ async fn a_sqlite_database_has_one_daemon_which_stops_cleanly_on_sigterm() {
     let web_only = Serve::start(mobmatch(folder.path(), &variables, &[]), &["--web-only"]).await;
     web_only.terminate().await;
 
-    let log = first.terminate().await;
-    assert!(
-        log.iter().any(|line| line.contains("job succeeded")),
-        "{}",
-        log.join("\n")
-    );
+    first.terminate().await;
     let listed = mobmatch(folder.path(), &variables, &[])
         .args(["jobs", "--job", "deliver_mail", "--json"])
         .output()
