@@ -132,7 +132,7 @@ fn the_demo_runs_every_step_in_a_fresh_folder_and_refuses_a_used_one() {
     let stderr = text(&again.stderr);
     assert_eq!(again.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is not empty"), "{stderr}");
-    assert!(stderr.contains("serve --web-only"), "{stderr}");
+    assert!(stderr.contains("run `mobmatch serve` in"), "{stderr}");
     assert_eq!(
         json_lines(&demo, "submissions").len(),
         organisations,
