@@ -30,6 +30,7 @@ macro_rules! on_backend {
 
 mod attachments;
 mod bulk;
+mod copy;
 mod error;
 mod introductions;
 mod outreach;
@@ -40,6 +41,7 @@ mod rows;
 mod web;
 mod writes;
 
+pub use copy::{CopyReport, TableCopy, copy_database};
 pub use error::{StoreError, url_without_password};
 pub use introductions::{EndedMobility, IntroductionProgress};
 pub use outreach::{OutreachAddress, UnsubscribeVia};
