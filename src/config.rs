@@ -2079,6 +2079,77 @@ mod tests {
         assert_eq!(shown, known);
     }
 
+    /// `deploy/mobmatch.toml`, the sample production configuration, loads with the
+    /// secrets its comments say the environment gives; so does each commented
+    /// alternative in it, uncommented.
+    #[test]
+    fn the_production_sample_loads_with_each_of_its_alternatives() {
+        const SAMPLE: &str = include_str!("../deploy/mobmatch.toml");
+        let secret = (
+            "MOBMATCH_SECRET",
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        );
+        let config = load(
+            Some(SAMPLE),
+            &[
+                secret,
+                ("MOBMATCH_MAIL__INBOUND__PASSWORD", "imap password"),
+                ("MOBMATCH_MAIL__OUTBOUND__PASSWORD", "smtp password"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            config.database_url.as_str(),
+            "sqlite:///var/lib/mobmatch/mobmatch.db"
+        );
+        assert!(!config.secret.is_empty());
+        assert!(!config.mail.secretariat.is_empty());
+        assert!(config.web.base_url.starts_with("https://"));
+        assert_eq!(config.reports.dir, Path::new("/var/lib/mobmatch/reports"));
+        let InboundMailbox::Imap(imap) = &config.mail.inbound else {
+            panic!("the sample reads mail by IMAP: {:?}", config.mail.inbound);
+        };
+        assert_eq!((imap.port, imap.tls), (993, TlsMode::Implicit));
+        assert!(imap.password.is_some());
+        let OutboundTransport::Smtp(smtp) = &config.mail.outbound else {
+            panic!("the sample sends by SMTP: {:?}", config.mail.outbound);
+        };
+        assert_eq!((smtp.port, smtp.tls), (587, TlsMode::StartTls));
+        assert!(smtp.password.is_some());
+
+        let alternatives: Vec<&str> = SAMPLE
+            .lines()
+            .filter(|line| {
+                line.strip_prefix("# ")
+                    .and_then(|rest| rest.split_once(" = "))
+                    .is_some_and(|(key, _)| {
+                        key.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    })
+            })
+            .collect();
+        assert_eq!(alternatives.len(), 2, "{alternatives:?}");
+        // Each alternative instead of the line that sets its key, if one does.
+        for alternative in alternatives {
+            let uncommented = &alternative[2..];
+            let key_line = uncommented.split_once(" = ").unwrap().0.to_owned() + " = ";
+            let variant: String = SAMPLE
+                .lines()
+                .filter(|line| !line.starts_with(&key_line))
+                .map(|line| {
+                    if line == alternative {
+                        uncommented
+                    } else {
+                        line
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            load(Some(&variant), &[secret])
+                .unwrap_or_else(|error| panic!("{alternative}: {error}"));
+        }
+    }
+
     #[test]
     fn writing_the_example_refuses_to_overwrite_an_existing_file() {
         let folder = tempfile::tempdir().unwrap();
