@@ -124,6 +124,8 @@ pub struct SmtpServer {
     pub tls: TlsMode,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// A command that prints an OAuth2 access token, for XOAUTH2 (with `username`).
+    pub oauth2_token_command: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -650,19 +652,39 @@ fn read_outbound(sources: &mut Sources) -> Result<OutboundTransport, ConfigError
     let tls = sources.parsed("mail.outbound.tls", "starttls", parse_tls_mode)?;
     let username = sources.optional_text("mail.outbound.username")?;
     let password = sources.secret("mail.outbound.password")?;
+    let oauth2_token_command = sources.optional_text("mail.outbound.oauth2_token_command")?;
     match transport {
         Transport::File => Ok(OutboundTransport::File { dir: dir.into() }),
-        Transport::Smtp => Ok(OutboundTransport::Smtp(SmtpServer {
-            host: required(
-                host,
-                "mail.outbound.host",
-                "mail.outbound.transport is \"smtp\"",
-            )?,
-            port: port.unwrap_or(tls.default_smtp_port()),
-            tls,
-            username,
-            password,
-        })),
+        Transport::Smtp => {
+            let username = match (&oauth2_token_command, username) {
+                (Some(_), username) => Some(required(
+                    username,
+                    "mail.outbound.username",
+                    "mail.outbound.oauth2_token_command is set",
+                )?),
+                (None, username) => username,
+            };
+            if password.is_some() && oauth2_token_command.is_some() {
+                return Err(ConfigError::BothSet {
+                    first: "mail.outbound.password".to_owned(),
+                    second: "mail.outbound.oauth2_token_command".to_owned(),
+                    advice: "keep the password for a plain login, or the token command for OAuth2"
+                        .to_owned(),
+                });
+            }
+            Ok(OutboundTransport::Smtp(SmtpServer {
+                host: required(
+                    host,
+                    "mail.outbound.host",
+                    "mail.outbound.transport is \"smtp\"",
+                )?,
+                port: port.unwrap_or(tls.default_smtp_port()),
+                tls,
+                username,
+                password,
+                oauth2_token_command,
+            }))
+        }
     }
 }
 
@@ -1555,6 +1577,7 @@ mod tests {
                 tls: TlsMode::StartTls,
                 username: None,
                 password: Some(Secret::new("hunter2")),
+                oauth2_token_command: None,
             })
         );
     }
@@ -1982,6 +2005,46 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("hunter2"));
+    }
+
+    #[test]
+    fn an_smtp_token_command_needs_a_username_and_no_password() {
+        let smtp = "[mail.outbound]\ntransport = \"smtp\"\nhost = \"smtp.office365.com\"\n\
+                    oauth2_token_command = \"get-token smtp\"\n";
+        let message = error_message(Some(smtp), &[]);
+        assert!(
+            message.contains("mail.outbound.username")
+                && message.contains("mail.outbound.oauth2_token_command is set"),
+            "{message}"
+        );
+        let with_password =
+            format!("{smtp}username = \"matchmaking@earlall.eu\"\npassword = \"hunter2\"\n");
+        let message = error_message(Some(&with_password), &[]);
+        assert!(
+            message.starts_with(
+                "mail.outbound.password and mail.outbound.oauth2_token_command are both set"
+            ),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"));
+        let config = load(
+            Some(smtp),
+            &[(
+                "MOBMATCH_MAIL__OUTBOUND__USERNAME",
+                "matchmaking@earlall.eu",
+            )],
+        )
+        .unwrap();
+        let OutboundTransport::Smtp(server) = config.mail.outbound else {
+            panic!("smtp was chosen");
+        };
+        assert_eq!(
+            (
+                server.username.as_deref(),
+                server.oauth2_token_command.as_deref()
+            ),
+            (Some("matchmaking@earlall.eu"), Some("get-token smtp"))
+        );
     }
 
     #[test]

@@ -172,22 +172,30 @@ async fn copying_into_anything_but_postgresql_is_refused_before_it_starts() {
     );
 }
 
-/// Times in listings as PostgreSQL keeps them: fractions of a second cut to six digits.
+/// Times in listings as PostgreSQL keeps them: fractions of a second cut to six digits,
+/// and written as chrono writes them, without trailing zeros (".100" for 100,000 µs, none
+/// for a whole second).
 fn without_nanoseconds(listing: &str) -> String {
     let mut kept = String::with_capacity(listing.len());
-    let mut digits_after_point = None;
+    let mut characters = listing.chars().peekable();
     let mut previous = ' ';
-    for character in listing.chars() {
-        match digits_after_point {
-            Some(count) if character.is_ascii_digit() => {
-                digits_after_point = Some(count + 1);
-                if count >= 6 {
-                    continue;
-                }
+    while let Some(character) = characters.next() {
+        if character == '.'
+            && previous.is_ascii_digit()
+            && characters.peek().is_some_and(char::is_ascii_digit)
+        {
+            let mut fraction = String::new();
+            while let Some(digit) = characters.next_if(char::is_ascii_digit) {
+                fraction.push(digit);
             }
-            _ => {
-                digits_after_point = (character == '.' && previous.is_ascii_digit()).then_some(0);
+            fraction.truncate(6);
+            let fraction = fraction.trim_end_matches('0');
+            if !fraction.is_empty() {
+                kept.push('.');
+                kept.push_str(fraction);
             }
+            previous = '0';
+            continue;
         }
         previous = character;
         kept.push(character);
