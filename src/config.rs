@@ -2191,7 +2191,7 @@ mod tests {
                     })
             })
             .collect();
-        assert_eq!(alternatives.len(), 2, "{alternatives:?}");
+        assert_eq!(alternatives.len(), 3, "{alternatives:?}");
         // Each alternative instead of the line that sets its key, if one does.
         for alternative in alternatives {
             let uncommented = &alternative[2..];
