@@ -281,6 +281,16 @@ pub enum Command {
     /// Set the secretariat's password for the web admin, read from the first line of
     /// standard input.
     AdminPassword,
+    /// Copy the whole SQLite database (database_url) into an empty PostgreSQL database,
+    /// keeping ids, and check every table's row count; stop mobmatch first.
+    CopyDatabase {
+        /// The PostgreSQL database to copy into: postgres://USER:PASSWORD@HOST/DATABASE.
+        /// It must be empty; mobmatch creates its tables.
+        #[arg(long, value_name = "URL", value_parser = parse_postgres_url)]
+        to: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -653,6 +663,10 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             set_admin_password(&store).await?;
             Outcome::Success
         }
+        Command::CopyDatabase { to, json } => {
+            copy_database(&store, config, &to, json).await?;
+            Outcome::Success
+        }
     };
     store.close().await;
     Ok(outcome)
@@ -799,6 +813,62 @@ pub(crate) async fn store_admin_password(store: &Store, password: &str) -> anyho
         .set_admin_password_hash(&hash, Utc::now())
         .await?;
     transaction.commit().await?;
+    Ok(())
+}
+
+async fn copy_database(
+    source: &Store,
+    config: &Config,
+    target_url: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let target = Store::connect(target_url).await?;
+    let target_shown = crate::store::url_without_password(target_url);
+    let progress = if json || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    let copied = crate::store::copy_database(source, &target, |table, rows| {
+        progress.set_message(format!("{table}: {rows} rows"));
+        progress.tick();
+    })
+    .await;
+    progress.finish_and_clear();
+    target.close().await;
+    let report = copied?;
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        let line = serde_json::json!({
+            "from": config.database_url.to_string(),
+            "to": target_shown,
+            "tables": report.tables,
+            "rows": report.rows(),
+        });
+        serde_json::to_writer(&mut stdout, &line)?;
+        writeln!(stdout)?;
+        return Ok(());
+    }
+    let width = report
+        .tables
+        .iter()
+        .map(|table| table.table.len())
+        .max()
+        .unwrap_or(0);
+    for table in &report.tables {
+        writeln!(
+            stdout,
+            "{:width$}  {:>9} rows",
+            table.table, table.target_rows
+        )?;
+    }
+    writeln!(
+        stdout,
+        "Copied {} rows in {} tables from {} into {target_shown}; every table has as many rows as in the source. Set database_url to the new database, then start mobmatch again.",
+        report.rows(),
+        report.tables.len(),
+        config.database_url
+    )?;
     Ok(())
 }
 
@@ -1646,6 +1716,14 @@ fn parse_rate_definition(text: &str) -> Result<RateDefinition, String> {
 fn parse_export_format(text: &str) -> Result<ExportFormat, String> {
     text.parse()
         .map_err(|error: crate::domain::InvalidValue| error.to_string())
+}
+
+fn parse_postgres_url(text: &str) -> Result<String, String> {
+    if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+        Ok(text.to_owned())
+    } else {
+        Err("expected a PostgreSQL database URL, postgres://USER:PASSWORD@HOST/DATABASE".to_owned())
+    }
 }
 
 fn parse_mobility_status(text: &str) -> Result<MobilityStatus, String> {

@@ -124,6 +124,8 @@ pub struct SmtpServer {
     pub tls: TlsMode,
     pub username: Option<String>,
     pub password: Option<Secret>,
+    /// A command that prints an OAuth2 access token, for XOAUTH2 (with `username`).
+    pub oauth2_token_command: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -656,19 +658,39 @@ fn read_outbound(sources: &mut Sources) -> Result<OutboundTransport, ConfigError
     let tls = sources.parsed("mail.outbound.tls", "starttls", parse_tls_mode)?;
     let username = sources.optional_text("mail.outbound.username")?;
     let password = sources.secret("mail.outbound.password")?;
+    let oauth2_token_command = sources.optional_text("mail.outbound.oauth2_token_command")?;
     match transport {
         Transport::File => Ok(OutboundTransport::File { dir: dir.into() }),
-        Transport::Smtp => Ok(OutboundTransport::Smtp(SmtpServer {
-            host: required(
-                host,
-                "mail.outbound.host",
-                "mail.outbound.transport is \"smtp\"",
-            )?,
-            port: port.unwrap_or(tls.default_smtp_port()),
-            tls,
-            username,
-            password,
-        })),
+        Transport::Smtp => {
+            let username = match (&oauth2_token_command, username) {
+                (Some(_), username) => Some(required(
+                    username,
+                    "mail.outbound.username",
+                    "mail.outbound.oauth2_token_command is set",
+                )?),
+                (None, username) => username,
+            };
+            if password.is_some() && oauth2_token_command.is_some() {
+                return Err(ConfigError::BothSet {
+                    first: "mail.outbound.password".to_owned(),
+                    second: "mail.outbound.oauth2_token_command".to_owned(),
+                    advice: "keep the password for a plain login, or the token command for OAuth2"
+                        .to_owned(),
+                });
+            }
+            Ok(OutboundTransport::Smtp(SmtpServer {
+                host: required(
+                    host,
+                    "mail.outbound.host",
+                    "mail.outbound.transport is \"smtp\"",
+                )?,
+                port: port.unwrap_or(tls.default_smtp_port()),
+                tls,
+                username,
+                password,
+                oauth2_token_command,
+            }))
+        }
     }
 }
 
@@ -1568,6 +1590,7 @@ mod tests {
                 tls: TlsMode::StartTls,
                 username: None,
                 password: Some(Secret::new("hunter2")),
+                oauth2_token_command: None,
             })
         );
     }
@@ -1998,6 +2021,46 @@ mod tests {
     }
 
     #[test]
+    fn an_smtp_token_command_needs_a_username_and_no_password() {
+        let smtp = "[mail.outbound]\ntransport = \"smtp\"\nhost = \"smtp.office365.com\"\n\
+                    oauth2_token_command = \"get-token smtp\"\n";
+        let message = error_message(Some(smtp), &[]);
+        assert!(
+            message.contains("mail.outbound.username")
+                && message.contains("mail.outbound.oauth2_token_command is set"),
+            "{message}"
+        );
+        let with_password =
+            format!("{smtp}username = \"matchmaking@earlall.eu\"\npassword = \"hunter2\"\n");
+        let message = error_message(Some(&with_password), &[]);
+        assert!(
+            message.starts_with(
+                "mail.outbound.password and mail.outbound.oauth2_token_command are both set"
+            ),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"));
+        let config = load(
+            Some(smtp),
+            &[(
+                "MOBMATCH_MAIL__OUTBOUND__USERNAME",
+                "matchmaking@earlall.eu",
+            )],
+        )
+        .unwrap();
+        let OutboundTransport::Smtp(server) = config.mail.outbound else {
+            panic!("smtp was chosen");
+        };
+        assert_eq!(
+            (
+                server.username.as_deref(),
+                server.oauth2_token_command.as_deref()
+            ),
+            (Some("matchmaking@earlall.eu"), Some("get-token smtp"))
+        );
+    }
+
+    #[test]
     fn secrets_and_passwords_never_print() {
         let config = load(
             Some(
@@ -2090,6 +2153,77 @@ mod tests {
         known.sort();
         shown.sort();
         assert_eq!(shown, known);
+    }
+
+    /// `deploy/mobmatch.toml`, the sample production configuration, loads with the
+    /// secrets its comments say the environment gives; so does each commented
+    /// alternative in it, uncommented.
+    #[test]
+    fn the_production_sample_loads_with_each_of_its_alternatives() {
+        const SAMPLE: &str = include_str!("../deploy/mobmatch.toml");
+        let secret = (
+            "MOBMATCH_SECRET",
+            "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        );
+        let config = load(
+            Some(SAMPLE),
+            &[
+                secret,
+                ("MOBMATCH_MAIL__INBOUND__PASSWORD", "imap password"),
+                ("MOBMATCH_MAIL__OUTBOUND__PASSWORD", "smtp password"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            config.database_url.as_str(),
+            "sqlite:///var/lib/mobmatch/mobmatch.db"
+        );
+        assert!(!config.secret.is_empty());
+        assert!(!config.mail.secretariat.is_empty());
+        assert!(config.web.base_url.starts_with("https://"));
+        assert_eq!(config.reports.dir, Path::new("/var/lib/mobmatch/reports"));
+        let InboundMailbox::Imap(imap) = &config.mail.inbound else {
+            panic!("the sample reads mail by IMAP: {:?}", config.mail.inbound);
+        };
+        assert_eq!((imap.port, imap.tls), (993, TlsMode::Implicit));
+        assert!(imap.password.is_some());
+        let OutboundTransport::Smtp(smtp) = &config.mail.outbound else {
+            panic!("the sample sends by SMTP: {:?}", config.mail.outbound);
+        };
+        assert_eq!((smtp.port, smtp.tls), (587, TlsMode::StartTls));
+        assert!(smtp.password.is_some());
+
+        let alternatives: Vec<&str> = SAMPLE
+            .lines()
+            .filter(|line| {
+                line.strip_prefix("# ")
+                    .and_then(|rest| rest.split_once(" = "))
+                    .is_some_and(|(key, _)| {
+                        key.chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                    })
+            })
+            .collect();
+        assert_eq!(alternatives.len(), 3, "{alternatives:?}");
+        // Each alternative instead of the line that sets its key, if one does.
+        for alternative in alternatives {
+            let uncommented = &alternative[2..];
+            let key_line = uncommented.split_once(" = ").unwrap().0.to_owned() + " = ";
+            let variant: String = SAMPLE
+                .lines()
+                .filter(|line| !line.starts_with(&key_line))
+                .map(|line| {
+                    if line == alternative {
+                        uncommented
+                    } else {
+                        line
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            load(Some(&variant), &[secret])
+                .unwrap_or_else(|error| panic!("{alternative}: {error}"));
+        }
     }
 
     #[test]

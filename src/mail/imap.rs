@@ -18,6 +18,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName, pem::PemObject
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
 use crate::config::{ImapAccount, TlsMode};
+use crate::mail::oauth2::run_token_command;
 use crate::mail::tls::explain_tls_failure;
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +118,9 @@ impl Mailbox {
         };
         let mut session = match (&account.oauth2_token_command, &account.password) {
             (Some(command), _) => {
-                let token = oauth2_token(command).await?;
+                let token = run_token_command(command)
+                    .await
+                    .map_err(ImapError::TokenCommand)?;
                 let authenticator = XOAuth2 {
                     response: xoauth2_response(&username, &token),
                 };
@@ -219,30 +222,6 @@ impl Authenticator for XOAuth2 {
         // After a failure the server sends a JSON challenge that wants an empty answer.
         std::mem::take(&mut self.response)
     }
-}
-
-async fn oauth2_token(command: &str) -> Result<String, ImapError> {
-    let output = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .output()
-        .await
-        .map_err(|error| ImapError::TokenCommand(error.to_string()))?;
-    if !output.status.success() {
-        return Err(ImapError::TokenCommand(format!(
-            "{} exited with {}: {}",
-            command,
-            output.status,
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
-    let token = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-    if token.is_empty() {
-        return Err(ImapError::TokenCommand(format!(
-            "{command} printed no token"
-        )));
-    }
-    Ok(token)
 }
 
 async fn tls_wrap<S: AsyncRead + AsyncWrite + Unpin>(

@@ -16,6 +16,7 @@ mod fuzz;
 mod imap;
 mod ingest;
 pub mod letters;
+mod oauth2;
 mod opt_in;
 mod outbound;
 pub mod outreach;

@@ -12,12 +12,14 @@ use chrono::{DateTime, Duration, Utc};
 use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::AsyncSmtpTransportBuilder;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{OutboundTransport, SmtpServer, TlsMode};
 use crate::domain::EmailAddress;
+use crate::mail::oauth2::run_token_command;
 use crate::mail::tls::explain_tls_failure;
 use crate::stop::StopSignal;
 use crate::store::{
@@ -69,8 +71,30 @@ const CLAIM_LEASE: Duration = Duration::minutes(10);
 pub enum Transport {
     Folder(PathBuf),
     Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The server and TLS settings; the transport is built from them for each
+        /// delivery run, signed in as `login` says.
+        builder: Box<AsyncSmtpTransportBuilder>,
         host: String,
+        login: SmtpLogin,
+    },
+}
+
+pub enum SmtpLogin {
+    None,
+    Password(Credentials),
+    /// XOAUTH2 with a token the command prints, asked for at the start of each run.
+    OAuth2 {
+        username: String,
+        token_command: String,
+    },
+}
+
+/// A transport ready to deliver one run's messages.
+enum Delivery<'t> {
+    Folder(&'t Path),
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        host: &'t str,
     },
 }
 
@@ -83,21 +107,60 @@ impl Transport {
     ) -> Result<Transport, TransportSetupError> {
         match settings {
             OutboundTransport::File { dir } => Ok(Transport::Folder(dir.clone())),
-            OutboundTransport::Smtp(server) => {
-                smtp_transport(server, extra_root_certificate).map(|transport| Transport::Smtp {
-                    transport,
-                    host: server.host.clone(),
-                })
-            }
+            OutboundTransport::Smtp(server) => Ok(Transport::Smtp {
+                builder: Box::new(smtp_builder(server, extra_root_certificate)?),
+                host: server.host.clone(),
+                login: smtp_login(server)?,
+            }),
         }
     }
 
+    /// Ready to deliver: for XOAUTH2 with a token the command printed just now. A
+    /// command that fails is a transient failure of every message of the run, whose
+    /// answer names the setting.
+    async fn open(&self) -> Result<Delivery<'_>, DeliveryError> {
+        let (builder, host, login) = match self {
+            Transport::Folder(dir) => return Ok(Delivery::Folder(dir)),
+            Transport::Smtp {
+                builder,
+                host,
+                login,
+            } => (builder, host, login),
+        };
+        let builder = match login {
+            SmtpLogin::None => (**builder).clone(),
+            SmtpLogin::Password(credentials) => {
+                (**builder).clone().credentials(credentials.clone())
+            }
+            SmtpLogin::OAuth2 {
+                username,
+                token_command,
+            } => {
+                let token = run_token_command(token_command).await.map_err(|reason| {
+                    DeliveryError::Transient(format!(
+                        "the OAuth2 token command failed: {reason}; check mail.outbound.oauth2_token_command"
+                    ))
+                })?;
+                (**builder)
+                    .clone()
+                    .credentials(Credentials::new(username.clone(), token))
+                    .authentication(vec![Mechanism::Xoauth2])
+            }
+        };
+        Ok(Delivery::Smtp {
+            transport: builder.build(),
+            host,
+        })
+    }
+}
+
+impl Delivery<'_> {
     async fn deliver(&self, message: &Message, message_id: &str) -> Result<String, DeliveryError> {
         match self {
-            Transport::Folder(dir) => write_to_folder(dir, message, message_id)
+            Delivery::Folder(dir) => write_to_folder(dir, message, message_id)
                 .map(|path| format!("written to {}", path.display()))
                 .map_err(|error| DeliveryError::Transient(error.to_string())),
-            Transport::Smtp { transport, host } => {
+            Delivery::Smtp { transport, host } => {
                 match tokio::time::timeout(SEND_TIMEOUT, transport.send(message.clone())).await {
                     Err(_) => Err(DeliveryError::Uncertain(format!(
                         "no answer within {} seconds",
@@ -138,6 +201,9 @@ pub async fn deliver_outbox(
     );
     let from = &from;
     let mut report = DeliveryReport::default();
+    // Opened when the first message is due, so that a run with nothing to send does not
+    // ask for a token.
+    let mut delivery = None;
     while !stop.is_stopping() {
         let claimed_at = std::time::Instant::now();
         let mut transaction = store.begin().await?;
@@ -148,6 +214,10 @@ pub async fn deliver_outbox(
         if claimed.is_empty() {
             break;
         }
+        if delivery.is_none() {
+            delivery = Some(transport.open().await);
+        }
+        let delivery = delivery.as_ref().expect("opened above");
         progress.inc_length(claimed.len() as u64);
         let mut claimed = claimed.into_iter();
         for outbox in claimed.by_ref() {
@@ -162,13 +232,12 @@ pub async fn deliver_outbox(
                 break;
             }
             let attachments = store.outbox_attachments(outbox.id).await?;
-            let delivered = match build_message(&outbox, &attachments, from) {
-                Ok(message) => {
-                    transport
-                        .deliver(&message, &outbox.message.message_id)
-                        .await
+            let delivered = match (build_message(&outbox, &attachments, from), delivery) {
+                (Ok(message), Ok(delivery)) => {
+                    delivery.deliver(&message, &outbox.message.message_id).await
                 }
-                Err(error) => Err(error),
+                (Err(error), _) => Err(error),
+                (Ok(_), Err(error)) => Err(error.clone()),
             };
             let attempt = attempt_outcome(delivered, outbox.attempts, now);
             match attempt.result {
@@ -325,10 +394,10 @@ fn write_to_folder(dir: &Path, message: &Message, message_id: &str) -> std::io::
     Ok(path)
 }
 
-fn smtp_transport(
+fn smtp_builder(
     server: &SmtpServer,
     extra_root_certificate: Option<&Path>,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>, TransportSetupError> {
+) -> Result<AsyncSmtpTransportBuilder, TransportSetupError> {
     let setup_error = |reason: String| TransportSetupError::Smtp {
         host: server.host.clone(),
         reason,
@@ -354,25 +423,49 @@ fn smtp_transport(
         TlsMode::StartTls => Tls::Required(tls_parameters()?),
         TlsMode::Disabled => Tls::None,
     };
-    let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host.clone())
-        .port(server.port)
-        .tls(tls)
-        .timeout(Some(StdDuration::from_secs(30)));
-    if let (Some(username), Some(password)) = (&server.username, &server.password) {
-        builder = builder.credentials(Credentials::new(
-            username.clone(),
-            password.expose_secret().to_owned(),
-        ));
-    }
-    Ok(builder.build())
+    Ok(
+        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.host.clone())
+            .port(server.port)
+            .tls(tls)
+            .timeout(Some(StdDuration::from_secs(30))),
+    )
 }
 
-/// A TLS failure is transient, so that mail waits until the setting is corrected, and
-/// its text says which setting that is.
+fn smtp_login(server: &SmtpServer) -> Result<SmtpLogin, TransportSetupError> {
+    match (&server.oauth2_token_command, &server.username, &server.password) {
+        (Some(token_command), Some(username), _) => Ok(SmtpLogin::OAuth2 {
+            username: username.clone(),
+            token_command: token_command.clone(),
+        }),
+        (Some(_), None, _) => Err(TransportSetupError::Smtp {
+            host: server.host.clone(),
+            reason: "mail.outbound.oauth2_token_command needs mail.outbound.username, the account the token belongs to".to_owned(),
+        }),
+        (None, Some(username), Some(password)) => Ok(SmtpLogin::Password(Credentials::new(
+            username.clone(),
+            password.expose_secret().to_owned(),
+        ))),
+        (None, _, _) => Ok(SmtpLogin::None),
+    }
+}
+
+/// SMTP replies that refuse the sign-in (RFC 4954): credentials invalid, authentication
+/// required, or a stronger mechanism required.
+const SIGN_IN_REFUSALS: [&str; 3] = ["535", "530", "534"];
+
+/// A TLS failure or a refused sign-in is transient, so that mail waits until the setting
+/// is corrected, and its text says which setting that is.
 fn classify_smtp_error(error: &lettre::transport::smtp::Error, host: &str) -> DeliveryError {
     let text = error.to_string();
     if let Some(explanation) = explain_tls_failure(host, error) {
         DeliveryError::Transient(format!("cannot make a TLS connection: {explanation}"))
+    } else if error
+        .status()
+        .is_some_and(|code| SIGN_IN_REFUSALS.contains(&code.to_string().as_str()))
+    {
+        DeliveryError::Transient(format!(
+            "{host} refused to sign in ({text}); check mail.outbound.username and mail.outbound.password, or that mail.outbound.oauth2_token_command prints a current access token with the SMTP scope"
+        ))
     } else if error.is_permanent() {
         DeliveryError::Permanent(text)
     } else if error.is_timeout() {

@@ -42,6 +42,43 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 
     #[error(
+        "copy-database copies a SQLite database into PostgreSQL, but was given {source_backend} to copy into {target_backend}; run it with database_url (or --database-url) naming the SQLite file and --to naming the PostgreSQL database"
+    )]
+    CopyDirection {
+        source_backend: super::Backend,
+        target_backend: super::Backend,
+    },
+
+    #[error(
+        "the target database is not empty: {tables}; nothing was copied. Copy into a new, empty database (createdb), or drop and create this one again if it holds nothing you need"
+    )]
+    CopyTargetNotEmpty { tables: String },
+
+    #[error(
+        "the two databases' schemas differ: {difference}; nothing was copied. Run the same mobmatch version on both (each was migrated on opening) and check neither was changed by hand"
+    )]
+    CopySchema { difference: String },
+
+    #[error(
+        "{table}.{column} holds a value that is not {expected} ({reason}); nothing was copied. Correct the row in the SQLite database and copy again"
+    )]
+    CopyValue {
+        table: String,
+        column: String,
+        expected: &'static str,
+        reason: String,
+    },
+
+    #[error(
+        "the table {table} has {source_rows} rows in the SQLite database but {target_rows} in PostgreSQL after copying; nothing was committed. Stop everything that writes to the SQLite database and copy again"
+    )]
+    CopyCountMismatch {
+        table: String,
+        source_rows: u64,
+        target_rows: u64,
+    },
+
+    #[error(
         "the database refused the operation; retry, and look at the database server's log if it keeps failing"
     )]
     Database(#[from] sqlx::Error),

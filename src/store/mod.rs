@@ -32,6 +32,7 @@ macro_rules! on_backend {
 
 mod attachments;
 mod bulk;
+mod copy;
 mod error;
 mod introductions;
 mod jobs;
@@ -43,6 +44,7 @@ mod rows;
 mod web;
 mod writes;
 
+pub use copy::{CopyReport, TableCopy, copy_database};
 pub use error::{StoreError, url_without_password};
 pub use introductions::{EndedMobility, IntroductionProgress};
 pub use jobs::{

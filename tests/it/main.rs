@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod copy_database;
 mod daemon;
 mod demo;
 mod forms;

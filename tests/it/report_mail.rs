@@ -264,6 +264,7 @@ async fn the_report_email_reaches_the_smtp_server_with_its_parts_and_attachments
         tls: TlsMode::StartTls,
         username: Some("test".to_owned()),
         password: Some(Secret::new("secret")),
+        oauth2_token_command: None,
     };
     let ca = PathBuf::from(environment("MOBMATCH_TEST_CA_FILE"));
     let transport = Transport::from_settings(&OutboundTransport::Smtp(server), Some(&ca)).unwrap();

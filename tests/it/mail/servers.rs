@@ -212,6 +212,7 @@ pub(crate) fn smtp_transport() -> Transport {
         tls: TlsMode::StartTls,
         username: Some("test".to_owned()),
         password: Some(Secret::new("secret")),
+        oauth2_token_command: None,
     };
     let ca = PathBuf::from(environment("MOBMATCH_TEST_CA_FILE"));
     Transport::from_settings(&OutboundTransport::Smtp(server), Some(&ca)).unwrap()

@@ -246,6 +246,7 @@ fn implicit_tls_smtp_transport(extra_root_certificate: Option<&Path>) -> Transpo
         tls: TlsMode::Implicit,
         username: Some("test".to_owned()),
         password: Some(Secret::new("secret")),
+        oauth2_token_command: None,
     };
     Transport::from_settings(&OutboundTransport::Smtp(server), extra_root_certificate).unwrap()
 }
@@ -285,4 +286,70 @@ async fn smtp_with_an_untrusted_certificate_keeps_the_message_queued_with_an_ans
         "{answer}"
     );
     assert_eq!(delivered_to(&recipient), 0);
+}
+
+/// SMTP signed in with XOAUTH2 on aiosmtpd's XOAUTH2 port (STARTTLS, as port 587 of
+/// Microsoft 365 and Gmail), which accepts the introspection server's tokens.
+fn xoauth2_smtp_transport(user: &str, token_command: &str) -> Transport {
+    let server = SmtpServer {
+        host: "127.0.0.1".to_owned(),
+        port: environment("MOBMATCH_TEST_SMTP_XOAUTH2_PORT")
+            .parse()
+            .unwrap(),
+        tls: TlsMode::StartTls,
+        username: Some(user.to_owned()),
+        password: None,
+        oauth2_token_command: Some(token_command.to_owned()),
+    };
+    Transport::from_settings(&OutboundTransport::Smtp(server), Some(&test_authority())).unwrap()
+}
+
+#[tokio::test]
+async fn smtp_signs_in_with_the_xoauth2_token_the_command_prints() {
+    let database = TestDatabase::sqlite();
+    let store = database.connect().await;
+    let recipient = format!("anna{:x}@school.example", rand::random::<u64>());
+    queue(&store, &recipient).await;
+    let user = "matchmaking@example.org";
+    let token = new_oauth2_token(user);
+    let transport = xoauth2_smtp_transport(user, &format!("echo {token}"));
+    let report = send(&store, &transport, now()).await;
+    assert_eq!(
+        report.sent,
+        1,
+        "{report:?} {:?}",
+        store.outbox(None).await.unwrap()
+    );
+    assert_eq!(delivered_to(&recipient), 1);
+}
+
+#[tokio::test]
+async fn smtp_with_a_refused_token_or_a_failing_token_command_keeps_the_message_queued_saying_what_to_check()
+ {
+    let user = "matchmaking@example.org";
+    let cases = [
+        (
+            format!("echo {}", new_oauth2_token("someone-else@example.org")),
+            "refused to sign in",
+        ),
+        (
+            "echo 'no refresh token; sign in again' >&2; exit 3".to_owned(),
+            "sign in again",
+        ),
+    ];
+    for (command, expected) in cases {
+        let database = TestDatabase::sqlite();
+        let store = database.connect().await;
+        let recipient = format!("anna{:x}@school.example", rand::random::<u64>());
+        queue(&store, &recipient).await;
+        let report = send(&store, &xoauth2_smtp_transport(user, &command), now()).await;
+        assert_eq!(report.retrying, 1, "{command}: {report:?}");
+        let queued = &store.outbox(Some(OutboxStatus::Queued)).await.unwrap()[0];
+        let answer = queued.last_answer.as_deref().unwrap();
+        assert!(
+            answer.contains(expected) && answer.contains("mail.outbound.oauth2_token_command"),
+            "{command}: {answer}"
+        );
+        assert_eq!(delivered_to(&recipient), 0);
+    }
 }
