@@ -27,7 +27,7 @@ use crate::report::{self, ExportFormat, ExportTable, MobilityColumns, ReportFile
 use crate::report_mail::{self, ReportMail};
 use crate::round::{RoundMode, RoundReport, run_round};
 use crate::stop::StopSignal;
-use crate::store::{IntroductionFilter, JobRun, MobilityFilter, Store, SubmissionFilter};
+use crate::store::{IntroductionFilter, JobLock, JobRun, MobilityFilter, Store, SubmissionFilter};
 use crate::synth::{self, synthetic_submissions};
 use crate::web;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -370,6 +370,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             candidates,
             json,
         } => {
+            let _lock = lock_job_unless(dry_run, &store, Job::MatchingRound).await?;
             let mode = if dry_run {
                 RoundMode::DryRun
             } else {
@@ -397,6 +398,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             tally.finish(json)?
         }
         Command::Fetch { json } => {
+            let _lock = lock_job_unless(false, &store, Job::FetchMail).await?;
             let mut tally = IngestTally::default();
             let mut printed = Ok(());
             let hidden = ProgressBar::hidden();
@@ -411,6 +413,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             tally.finish(json)?
         }
         Command::Remind { now, json } => {
+            let _lock = lock_job_unless(false, &store, Job::Reminders).await?;
             let now = now.unwrap_or_else(Utc::now);
             let today = now.with_timezone(&config.timezone).date_naive();
             let settings = IntroductionSettings::from_config(config);
@@ -431,6 +434,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             now,
             json,
         } => {
+            let _lock = lock_job_unless(dry_run, &store, Job::Call).await?;
             let now = now.unwrap_or_else(Utc::now);
             let listed = match &to {
                 Some(path) => import::read_call_recipients_file(path)
@@ -469,6 +473,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             Outcome::Success
         }
         Command::Renew { now, json } => {
+            let _lock = lock_job_unless(false, &store, Job::Renewals).await?;
             let now = now.unwrap_or_else(Utc::now);
             let today = now.with_timezone(&config.timezone).date_naive();
             let rules = MailRules::from_config(config);
@@ -598,6 +603,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             Outcome::Success
         }
         Command::Purge { dry_run, json } => {
+            let _lock = lock_job_unless(dry_run, &store, Job::Purge).await?;
             let mode = if dry_run { Mode::DryRun } else { Mode::Apply };
             let report =
                 personal_data::purge(&store, &config.retention.periods, Utc::now(), mode).await?;
@@ -755,6 +761,25 @@ pub(crate) async fn write_monthly_report(
         "wrote the report"
     );
     Ok(files)
+}
+
+/// Takes the lock of `job` as the daemon does (unless `dry_run`), so that a command and
+/// a daemon replica on PostgreSQL never run the same job at once. On SQLite there is
+/// nothing to take.
+async fn lock_job_unless(
+    dry_run: bool,
+    store: &Store,
+    job: Job,
+) -> anyhow::Result<Option<JobLock>> {
+    if dry_run {
+        return Ok(None);
+    }
+    match store.try_lock_job(job.name()).await? {
+        Some(lock) => Ok(Some(lock)),
+        None => anyhow::bail!(
+            "a mobmatch serve is running {job} on this database right now; try again when it has finished (mobmatch jobs --job {job})"
+        ),
+    }
 }
 
 /// What `mobmatch serve` runs, and `mobmatch demo` after its steps.

@@ -160,27 +160,31 @@ impl Mailbox {
         Ok(uids)
     }
 
-    /// Reads messages without marking them seen.
+    /// Reads messages without marking them seen. Messages that are gone (another
+    /// replica moved them since they were listed) are left out.
     pub async fn fetch(&mut self, uids: &[u32]) -> Result<Vec<FetchedMessage>, ImapError> {
         if uids.is_empty() {
             return Ok(Vec::new());
         }
         let set = uid_set(uids);
-        let fetches: Vec<_> = self
-            .session
-            .uid_fetch(&set, "(UID BODY.PEEK[])")
-            .await?
-            .try_collect()
-            .await?;
-        Ok(fetches
-            .iter()
-            .filter_map(|fetch| {
-                Some(FetchedMessage {
-                    uid: fetch.uid?,
-                    bytes: fetch.body()?.to_vec(),
-                })
-            })
-            .collect())
+        let mut fetches = self.session.uid_fetch(&set, "(UID BODY.PEEK[])").await?;
+        let mut fetched = Vec::new();
+        loop {
+            match fetches.try_next().await {
+                Ok(Some(fetch)) => {
+                    if let (Some(uid), Some(body)) = (fetch.uid, fetch.body()) {
+                        fetched.push(FetchedMessage {
+                            uid,
+                            bytes: body.to_vec(),
+                        });
+                    }
+                }
+                Ok(None) => break,
+                Err(error) if some_were_expunged(&error) => break,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(fetched)
     }
 
     /// Moves a committed message to the done folder, or marks it seen when there is none.
@@ -193,9 +197,15 @@ impl Mailbox {
                 .try_collect()
                 .await?;
         } else {
-            self.session
+            match self
+                .session
                 .uid_mv(uid.to_string(), &self.done_folder)
-                .await?;
+                .await
+            {
+                // Another replica stored and moved it first.
+                Err(error) if some_were_expunged(&error) => {}
+                moved => moved?,
+            }
         }
         Ok(())
     }
@@ -204,6 +214,12 @@ impl Mailbox {
         self.session.logout().await?;
         Ok(())
     }
+}
+
+/// Whether the server answered that messages asked for no longer exist (RFC 2180's
+/// `EXPUNGEISSUED`): another client removed them after they were listed.
+fn some_were_expunged(error: &async_imap::error::Error) -> bool {
+    matches!(error, async_imap::error::Error::No(text) if text.contains("EXPUNGEISSUED"))
 }
 
 /// The SASL XOAUTH2 initial response (before base64, which async-imap adds).

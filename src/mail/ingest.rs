@@ -229,7 +229,14 @@ pub async fn ingest_in(
         errors: vec![error.clone()],
         ..record
     };
-    transaction.insert_inbound_message(&failed).await?;
+    if transaction.insert_inbound_message(&failed).await?.is_none() {
+        // Another fetch (a replica) stored the same message meanwhile, and what it
+        // wrote is what the refusal met.
+        return Ok(IngestReport {
+            outcome: Outcome::Duplicate,
+            ..report
+        });
+    }
     Ok(IngestReport {
         outcome: Outcome::Failed,
         errors: vec![error],

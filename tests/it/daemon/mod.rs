@@ -288,3 +288,37 @@ on_both_backends!(
         assert!(sent[0].contains("anna@school.example"));
     }
 );
+
+/// A command takes its job's lock as a replica does: it refuses while one runs the job.
+#[tokio::test]
+async fn fetch_refuses_while_a_replica_fetches_on_postgresql() {
+    let database = TestDatabase::postgres().await;
+    let store = database.connect().await;
+    let folder = tempfile::tempdir().unwrap();
+    let fetch = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_mobmatch"))
+            .current_dir(folder.path())
+            .args(["--database-url", database.url(), "fetch"])
+            .output()
+            .unwrap()
+    };
+    let lock = store
+        .try_lock_job(Job::FetchMail.name())
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = fetch();
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{message}");
+    assert!(
+        message.contains("running fetch_mail on this database right now"),
+        "{message}"
+    );
+    lock.release().await.unwrap();
+    let fetched = fetch();
+    assert!(
+        fetched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+}

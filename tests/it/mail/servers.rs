@@ -129,6 +129,67 @@ async fn fetch_ingests_unseen_imap_mail_and_moves_it_after_the_commit() {
     assert!(again.is_empty());
 }
 
+/// Two fetches of one folder at once into one PostgreSQL database, as two replicas
+/// without the daemon's job lock would run them: each message is stored once, and
+/// moving a message the other fetch moved already is no error. (Dovecot may then keep
+/// a second copy in the done folder; the daemon's job lock and `fetch`'s keep two
+/// fetches from running at once.)
+#[tokio::test]
+async fn two_fetches_of_one_imap_folder_at_once_store_each_message_once() {
+    let database = TestDatabase::postgres().await;
+    let (first_store, second_store) = (database.connect().await, database.connect().await);
+    let user = new_imap_user();
+    let messages: Vec<Vec<u8>> = (0..40)
+        .map(|index| {
+            submission_email(
+                &format!("{user}-{index}@school.example"),
+                &format!("{user}{index}@school.example"),
+                &format!("School {index}"),
+            )
+        })
+        .collect();
+    deliver_to_imap(&user, &messages).await;
+    let mailbox = account(&user);
+    let fetch = |store: Store| {
+        let mailbox = mailbox.clone();
+        async move {
+            let mut reports = Vec::new();
+            mobmatch::mail::fetch_imap(
+                &store,
+                &rules(),
+                &mailbox,
+                None,
+                &mobmatch::stop::StopSignal::never(),
+                |report| reports.push(report),
+            )
+            .await
+            .map(|()| reports)
+        }
+    };
+    let (first, second) = tokio::join!(fetch(first_store.clone()), fetch(second_store));
+    let (first, second) = (first.unwrap(), second.unwrap());
+    let accepted = first
+        .iter()
+        .chain(&second)
+        .filter(|report| report.outcome == Outcome::Accepted)
+        .count();
+    assert_eq!(accepted, messages.len(), "{first:?}\n{second:?}");
+    assert!(
+        first
+            .iter()
+            .chain(&second)
+            .all(|report| matches!(report.outcome, Outcome::Accepted | Outcome::Duplicate)),
+        "{first:?}\n{second:?}"
+    );
+    assert_eq!(message_count(&user, "INBOX").await, 0);
+    assert!(message_count(&user, "Processed").await as usize >= messages.len());
+    let stored = first_store
+        .submissions(&mobmatch::store::SubmissionFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), messages.len());
+}
+
 /// The run is killed while its first transaction waits for a table lock the test holds,
 /// that is after the fetch and before any commit; the next run ingests everything once.
 #[tokio::test]
