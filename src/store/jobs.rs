@@ -427,33 +427,27 @@ impl Tx<'_> {
         until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<OutboxMessage>, StoreError> {
-        let due = "SELECT id FROM outbox WHERE status = $1 AND next_attempt_at <= $2 \
-                   AND (claimed_until IS NULL OR claimed_until <= $2) \
-                   ORDER BY next_attempt_at, id LIMIT $4";
-        let mut rows: Vec<OutboxRow> = match &mut self.transaction {
-            Transaction::Sqlite(transaction) => {
-                sqlx::query_as(&format!(
-                    "UPDATE outbox SET claimed_until = $3 WHERE id IN ({due}) \
-                     RETURNING {OUTBOX_COLUMNS}"
-                ))
-                .bind(OutboxStatus::Queued.value())
-                .bind(now)
-                .bind(until)
-                .bind(i64::from(limit))
-                .fetch_all(&mut **transaction)
-                .await?
-            }
-            Transaction::Postgres(transaction) => sqlx::query_as(&format!(
-                "UPDATE outbox SET claimed_until = $3 WHERE id IN ({due} FOR UPDATE SKIP LOCKED) \
-                     RETURNING {OUTBOX_COLUMNS}"
-            ))
-            .bind(OutboxStatus::Queued.value())
-            .bind(now)
-            .bind(until)
-            .bind(i64::from(limit))
-            .fetch_all(&mut **transaction)
-            .await?,
+        let skip_locked = match self.transaction {
+            Transaction::Sqlite(_) => "",
+            Transaction::Postgres(_) => " FOR UPDATE SKIP LOCKED",
         };
+        let sql = format!(
+            "UPDATE outbox SET claimed_until = $3 WHERE id IN (\
+             SELECT id FROM outbox WHERE status = $1 AND next_attempt_at <= $2 \
+             AND (claimed_until IS NULL OR claimed_until <= $2) \
+             ORDER BY next_attempt_at, id LIMIT $4{skip_locked}) \
+             RETURNING {OUTBOX_COLUMNS}"
+        );
+        let mut rows: Vec<OutboxRow> =
+            on_backend!(Transaction, &mut self.transaction, |transaction| {
+                sqlx::query_as(&sql)
+                    .bind(OutboxStatus::Queued.value())
+                    .bind(now)
+                    .bind(until)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut **transaction)
+                    .await?
+            });
         rows.sort_by_key(|row| (row.next_attempt_at, row.id));
         rows.into_iter().map(OutboxMessage::try_from).collect()
     }

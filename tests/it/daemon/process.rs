@@ -194,24 +194,27 @@ fn received_message_ids(domain: &str) -> BTreeMap<String, usize> {
 
 /// A number from the database, as an operator's SQL would read it.
 async fn count(database_url: &str, sql: &str) -> i64 {
-    if database_url.starts_with("sqlite:") {
-        let mut connection = SqliteConnection::connect(database_url).await.unwrap();
-        sqlx::query_scalar(sql)
-            .fetch_one(&mut connection)
-            .await
-            .unwrap()
-    } else {
-        let mut connection = PgConnection::connect(database_url).await.unwrap();
-        sqlx::query_scalar(sql)
-            .fetch_one(&mut connection)
-            .await
-            .unwrap()
-    }
+    rows::<i64>(database_url, sql).await[0]
 }
 
 async fn outbox_message_ids(database_url: &str) -> BTreeSet<String> {
-    let sql = "SELECT message_id FROM outbox";
-    let ids: Vec<String> = if database_url.starts_with("sqlite:") {
+    rows::<String>(database_url, "SELECT message_id FROM outbox")
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// The one column of what `sql` selects.
+async fn rows<T>(database_url: &str, sql: &str) -> Vec<T>
+where
+    T: Send
+        + Unpin
+        + for<'r> sqlx::Decode<'r, sqlx::Sqlite>
+        + sqlx::Type<sqlx::Sqlite>
+        + for<'r> sqlx::Decode<'r, sqlx::Postgres>
+        + sqlx::Type<sqlx::Postgres>,
+{
+    if database_url.starts_with("sqlite:") {
         let mut connection = SqliteConnection::connect(database_url).await.unwrap();
         sqlx::query_scalar(sql)
             .fetch_all(&mut connection)
@@ -223,8 +226,7 @@ async fn outbox_message_ids(database_url: &str) -> BTreeSet<String> {
             .fetch_all(&mut connection)
             .await
             .unwrap()
-    };
-    ids.into_iter().collect()
+    }
 }
 
 fn synthetic_maildir(folder: &Path, offers: u32, requests: u32, seed: u64) -> PathBuf {
