@@ -7,7 +7,8 @@ use std::fmt;
 use serde::{Serialize, Serializer};
 
 use super::reference::{
-    COUNTRIES, ISCED, IscedRecord, LANGUAGES, NUTS, NUTS2_BY_NAME, NamedCode, NutsRecord, fold_name,
+    COUNTRIES, ISCED, IscedRecord, LANGUAGES, NUTS, NUTS2_BY_NAME, NamedCode, NutsRecord,
+    fold_name, iso_country_key,
 };
 use super::{InvalidValue, ValueProblem};
 
@@ -125,7 +126,7 @@ impl Region {
 
     /// The ISO 3166 country: NUTS writes Greece `EL` and the United Kingdom `UK`.
     pub fn country(&self) -> Country {
-        Country::from_nuts_country(&self.0.nuts_country)
+        Country(self.0.country)
     }
 }
 
@@ -190,20 +191,10 @@ impl Country {
     /// Accepts an ISO 3166 alpha-2 code, the NUTS spellings `EL` and `UK`, or an
     /// English country name.
     pub fn parse(input: &str) -> Result<Country, InvalidValue> {
-        let folded = fold_name(input);
-        let key = match folded.as_str() {
-            "el" => "gr",
-            "uk" => "gb",
-            other => other,
-        };
         COUNTRIES
-            .get(key)
+            .get(iso_country_key(&fold_name(input)))
             .map(Country)
             .ok_or_else(|| ValueProblem::NotACountry.into())
-    }
-
-    fn from_nuts_country(nuts_country: &str) -> Country {
-        Country::parse(nuts_country).expect("every NUTS country is an ISO 3166 country")
     }
 }
 

@@ -7,8 +7,8 @@ pub(crate) struct NutsRecord {
     pub code: String,
     pub level: u8,
     pub name: String,
-    /// The country as NUTS writes it (`EL` for Greece, `UK` for the United Kingdom).
-    pub nuts_country: String,
+    /// The ISO 3166 country (NUTS writes Greece `EL` and the United Kingdom `UK`).
+    pub country: &'static NamedCode,
 }
 
 pub(crate) struct IscedRecord {
@@ -48,6 +48,16 @@ pub(crate) fn fold_name(name: &str) -> String {
     folded
 }
 
+/// The key of `COUNTRIES` for a folded country code or name: NUTS writes Greece `EL`
+/// and the United Kingdom `UK`, ISO 3166 `GR` and `GB`.
+pub(crate) fn iso_country_key(folded: &str) -> &str {
+    match folded {
+        "el" => "gr",
+        "uk" => "gb",
+        other => other,
+    }
+}
+
 fn strip_accent(character: char) -> char {
     match character {
         'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ą' => 'a',
@@ -76,7 +86,9 @@ pub(crate) static NUTS: LazyLock<CodeList<NutsRecord>> = LazyLock::new(|| {
             code: row[0].clone(),
             level: row[1].parse().expect("NUTS levels are digits"),
             name: row[2].clone(),
-            nuts_country: row[3].clone(),
+            country: COUNTRIES
+                .get(iso_country_key(&fold_name(&row[3])))
+                .expect("every NUTS country is an ISO 3166 country"),
         })
         .collect();
     let by_key = index_by(&records, |record| vec![record.code.clone()]);
