@@ -570,7 +570,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
                 ExportKind::Mobilities => {
                     let mut columns = MobilityColumns::default();
                     store
-                        .for_each_mobility(|mobility| columns.push(mobility))
+                        .for_each_mobility(|id, details, source| columns.push(id, details, source))
                         .await?;
                     ExportTable::new("mobilities", columns.finish()?)
                 }

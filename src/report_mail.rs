@@ -45,7 +45,7 @@ pub enum ReportInputError {
 pub async fn read_report_input(store: &Store) -> Result<ReportInput, ReportInputError> {
     let mut mobilities = MobilityColumns::default();
     store
-        .for_each_mobility(|mobility| mobilities.push(mobility))
+        .for_each_mobility(|id, details, source| mobilities.push(id, details, source))
         .await?;
     let population = store.population().await?;
     Ok(ReportInput::from_columns(mobilities, &population)?)

@@ -4,14 +4,14 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::domain::{Mobility, Population, Submission};
+use crate::domain::{Mobility, MobilityDetails, MobilityId, Population, Source, Submission};
 
 /// Every mobility record, one row each, with the Erasmus+ activity code. Organisation
 /// names are kept; contact names and addresses are not part of a mobility.
 pub fn mobilities_frame(mobilities: &[Mobility]) -> PolarsResult<DataFrame> {
     let mut columns = MobilityColumns::default();
     for mobility in mobilities {
-        columns.push(mobility.clone());
+        columns.push(mobility.id, mobility.details.clone(), mobility.source);
     }
     columns.finish()
 }
@@ -44,10 +44,9 @@ pub struct MobilityColumns {
 }
 
 impl MobilityColumns {
-    pub fn push(&mut self, mobility: Mobility) {
-        let details = mobility.details;
-        self.id.push(mobility.id.get());
-        self.reference.push(mobility.id.to_string());
+    pub fn push(&mut self, id: MobilityId, details: MobilityDetails, source: Source) {
+        self.id.push(id.get());
+        self.reference.push(id.to_string());
         self.status.push(details.status.value());
         self.sending_region.push(details.sending_region.code());
         self.sending_region_name.push(details.sending_region.name());
@@ -71,7 +70,7 @@ impl MobilityColumns {
         self.days.push(details.dates.days());
         self.introduction
             .push(details.introduction.map(|id| id.to_string()));
-        self.source.push(mobility.source.value());
+        self.source.push(source.value());
         self.sending_organisation.push(details.sending_organisation);
         // CSV and Excel cannot tell an empty text from a missing one.
         self.receiving_organisation.push(

@@ -671,7 +671,7 @@ mod tests {
             .completed("ES21", VetLearner, 1, "2025-12-31");
         let mut columns = crate::report::MobilityColumns::default();
         for mobility in case.mobilities.iter().rev() {
-            columns.push(mobility.clone());
+            columns.push(mobility.id, mobility.details.clone(), mobility.source);
         }
         let table = columns.finish().unwrap();
         let references: Vec<Option<&str>> = table

@@ -428,7 +428,11 @@ fn parse_list<T>(
         .collect()
 }
 
-fn count(table: &'static str, column: &'static str, value: i64) -> Result<u32, StoreError> {
+pub(super) fn count(
+    table: &'static str,
+    column: &'static str,
+    value: i64,
+) -> Result<u32, StoreError> {
     u32::try_from(value).map_err(|_| {
         StoreError::corrupt(
             table,
