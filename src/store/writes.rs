@@ -2,7 +2,7 @@
 //! `ON CONFLICT … DO NOTHING` rather than catching the error, because an error aborts the
 //! rest of a PostgreSQL transaction while a skipped insert does not.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::Connection;
@@ -382,6 +382,69 @@ impl<'c> Tx<'c> {
         Ok(found.is_some())
     }
 
+    /// Which of these Message-IDs (or raw-message hashes) were recorded before.
+    pub async fn recorded_inbound_messages(
+        &mut self,
+        message_ids: &[&str],
+    ) -> Result<HashSet<String>, StoreError> {
+        let mut recorded = HashSet::new();
+        for chunk in message_ids.chunks(KEYS_PER_LOOKUP) {
+            let sql = format!(
+                "SELECT message_id FROM inbound_messages WHERE message_id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let found: Vec<String> =
+                on_backend!(Transaction, &mut self.transaction, |transaction| {
+                    let mut query = sqlx::query_scalar(&sql);
+                    for message_id in chunk {
+                        query = query.bind(*message_id);
+                    }
+                    query.fetch_all(&mut **transaction).await?
+                });
+            recorded.extend(found);
+        }
+        Ok(recorded)
+    }
+
+    /// When each outbox message to one of `recipients` alone, queued at or after `since`,
+    /// was queued, by recipient: what per-sender reply limits count, read for many senders
+    /// at once. A recipient with none is missing.
+    pub async fn outbox_times_to_since(
+        &mut self,
+        recipients: &[EmailAddress],
+        since: DateTime<Utc>,
+    ) -> Result<HashMap<String, Vec<DateTime<Utc>>>, StoreError> {
+        let mut times: HashMap<String, Vec<DateTime<Utc>>> = HashMap::new();
+        for chunk in recipients.chunks(KEYS_PER_LOOKUP) {
+            let lists: HashMap<String, &EmailAddress> = chunk
+                .iter()
+                .map(|recipient| (to_json(&[recipient.as_str()]), recipient))
+                .collect();
+            let sql = format!(
+                "SELECT recipients, created_at FROM outbox \
+                 WHERE created_at >= $1 AND recipients IN ({})",
+                placeholders(2, lists.len())
+            );
+            let rows: Vec<(String, DateTime<Utc>)> =
+                on_backend!(Transaction, &mut self.transaction, |transaction| {
+                    let mut query = sqlx::query_as(&sql).bind(since);
+                    for list in lists.keys() {
+                        query = query.bind(list);
+                    }
+                    query.fetch_all(&mut **transaction).await?
+                });
+            for (list, queued_at) in rows {
+                if let Some(recipient) = lists.get(&list) {
+                    times
+                        .entry(recipient.as_str().to_owned())
+                        .or_default()
+                        .push(queued_at);
+                }
+            }
+        }
+        Ok(times)
+    }
+
     /// How many outbox messages to `recipient` alone were queued at or after `since`: the
     /// count that per-sender reply limits compare against.
     pub async fn outbox_count_to_since(
@@ -590,6 +653,17 @@ impl<'c> Tx<'c> {
 /// Rows written by one multi-row `INSERT`: few enough that its parameters stay far
 /// below SQLite's limit of 32,766 and PostgreSQL's of 65,535.
 const ROWS_PER_INSERT: usize = 400;
+
+/// Keys looked up by one `IN (…)` list, within both backends' limits on parameters.
+const KEYS_PER_LOOKUP: usize = 500;
+
+/// `$first, …`: `count` numbered placeholders.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|number| format!("${number}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The `INSERT` of `rows` queued outbox messages, skipping a Message-ID queued already.
 fn outbox_insert_sql(rows: usize) -> String {
