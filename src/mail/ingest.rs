@@ -215,7 +215,7 @@ async fn ingest_in(
     message: &Prepared,
 ) -> Result<IngestReport, StoreError> {
     let mut savepoint = transaction.savepoint().await?;
-    let refusal = match write_message(&mut savepoint, rules, message, &mut Lookups::Ask).await {
+    let refusal = match write_message(&mut savepoint, rules, message, &mut Access::Direct).await {
         Ok(Written::Kept(report)) => {
             savepoint.commit().await?;
             return Ok(report);
@@ -277,48 +277,52 @@ pub(super) async fn ingest_batch(
     Ok(reports)
 }
 
-/// Writes every message of a batch with its lookups read up front, or returns `None`
-/// when one of them has to be undone alone: it was recorded by another process since.
+/// Writes every message of a batch with its lookups read up front and its records and
+/// answers held back, or returns `None` when one of them has to be undone alone: it was
+/// recorded by another process since.
 async fn write_batch(
     transaction: &mut Tx<'_>,
     rules: &MailRules,
     messages: &[Prepared],
 ) -> Result<Option<Vec<IngestReport>>, StoreError> {
-    let mut lookups = Lookups::Batch(BatchLookups::read(transaction, messages).await?);
+    let mut access = Access::Batched(Batched::read(transaction, messages).await?);
     let mut reports = Vec::with_capacity(messages.len());
     for message in messages {
-        match write_message(transaction, rules, message, &mut lookups).await? {
+        match write_message(transaction, rules, message, &mut access).await? {
             Written::Kept(report) | Written::Duplicate(report) => reports.push(report),
             Written::RecordedMeanwhile(_) => return Ok(None),
         }
     }
+    access.flush(transaction).await?;
     Ok(Some(reports))
 }
 
-/// How `write_message` learns whether a message was recorded before and how many
-/// answers its sender got in the last hour: by asking the database each time, or from
-/// what was read for a whole batch at once and kept up to date as the batch is written.
-enum Lookups {
-    Ask,
-    Batch(BatchLookups),
+/// How `write_message` reaches the database for what every message does: the duplicate
+/// check, the reply limit of its sender, its inbound record and our answer. `Direct`
+/// asks and writes as it goes. `Batched` has read the lookups of a whole batch at once and
+/// keeps them up to date, and holds the records and answers back to write them many to
+/// a statement (`flush`): at the end of the batch, and before anything else that reads
+/// or adds to those tables.
+enum Access {
+    Direct,
+    Batched(Batched),
 }
 
-struct BatchLookups {
+struct Batched {
     /// The keys of the batch's messages recorded before it or by it so far.
     recorded: HashSet<String>,
-    /// When each sender of the batch was answered or written to since `since`, as far as
-    /// known: a sender missing here is asked for, one with nothing queued has no times.
+    /// When mail to each sender of the batch (to that sender alone) was queued since
+    /// `since`; a sender missing here is read when needed.
     queued: HashMap<String, Vec<DateTime<Utc>>>,
     /// An hour before the batch's first message: the earliest time a reply limit of the
     /// batch looks back to.
     since: DateTime<Utc>,
+    records: Vec<NewInboundMessage>,
+    answers: Vec<NewOutboxMessage>,
 }
 
-impl BatchLookups {
-    async fn read(
-        transaction: &mut Tx<'_>,
-        messages: &[Prepared],
-    ) -> Result<BatchLookups, StoreError> {
+impl Batched {
+    async fn read(transaction: &mut Tx<'_>, messages: &[Prepared]) -> Result<Batched, StoreError> {
         let keys: Vec<&str> = messages
             .iter()
             .map(|message| message.record.message_id.as_str())
@@ -340,10 +344,12 @@ impl BatchLookups {
         for sender in &senders {
             queued.entry(sender.as_str().to_owned()).or_default();
         }
-        Ok(BatchLookups {
+        Ok(Batched {
             recorded: transaction.recorded_inbound_messages(&keys).await?,
             queued,
             since,
+            records: Vec::with_capacity(messages.len()),
+            answers: Vec::with_capacity(messages.len()),
         })
     }
 }
@@ -351,22 +357,36 @@ impl BatchLookups {
 /// The time over which `reply_limit_per_hour` counts answers.
 const REPLY_LIMIT_PERIOD: Duration = Duration::hours(1);
 
-impl Lookups {
+impl Access {
     async fn recorded_before(
         &mut self,
         transaction: &mut Tx<'_>,
         message_key: &str,
     ) -> Result<bool, StoreError> {
         match self {
-            Lookups::Ask => transaction.inbound_message_exists(message_key).await,
-            Lookups::Batch(batch) => Ok(batch.recorded.contains(message_key)),
+            Access::Direct => transaction.inbound_message_exists(message_key).await,
+            Access::Batched(batched) => Ok(batched.recorded.contains(message_key)),
         }
     }
 
-    fn note_recorded(&mut self, message_key: &str) {
-        if let Lookups::Batch(batch) = self {
-            batch.recorded.insert(message_key.to_owned());
+    /// Records an inbound message; `false`, writing nothing, when one with the same key
+    /// was recorded before.
+    async fn record(
+        &mut self,
+        transaction: &mut Tx<'_>,
+        record: NewInboundMessage,
+    ) -> Result<bool, StoreError> {
+        let batched = match self {
+            Access::Direct => {
+                return Ok(transaction.insert_inbound_message(&record).await?.is_some());
+            }
+            Access::Batched(batched) => batched,
+        };
+        if !batched.recorded.insert(record.message_id.clone()) {
+            return Ok(false);
         }
+        batched.records.push(record);
+        Ok(true)
     }
 
     /// How many outbox messages to `recipient` alone were queued at or after `since`.
@@ -376,38 +396,78 @@ impl Lookups {
         recipient: &EmailAddress,
         since: DateTime<Utc>,
     ) -> Result<u32, StoreError> {
-        let batch = match self {
-            Lookups::Ask => return transaction.outbox_count_to_since(recipient, since).await,
-            Lookups::Batch(batch) => batch,
+        let batched = match self {
+            Access::Direct => return transaction.outbox_count_to_since(recipient, since).await,
+            Access::Batched(batched) => batched,
         };
-        if !batch.queued.contains_key(recipient.as_str()) {
+        if !batched.queued.contains_key(recipient.as_str()) {
+            batched.flush(transaction).await?;
             let read = transaction
-                .outbox_times_to_since(std::slice::from_ref(recipient), batch.since)
+                .outbox_times_to_since(std::slice::from_ref(recipient), batched.since)
                 .await?;
-            batch.queued.extend(read);
+            batched.queued.extend(read);
         }
-        let times = batch
+        let times = batched
             .queued
             .entry(recipient.as_str().to_owned())
             .or_default();
         Ok(u32::try_from(times.iter().filter(|time| **time >= since).count()).unwrap_or(u32::MAX))
     }
 
-    fn note_queued(&mut self, recipient: &EmailAddress, at: DateTime<Utc>) {
-        if let Lookups::Batch(batch) = self {
-            batch
+    /// Queues our answer to one recipient.
+    async fn queue(
+        &mut self,
+        transaction: &mut Tx<'_>,
+        answer: NewOutboxMessage,
+    ) -> Result<(), StoreError> {
+        let batched = match self {
+            Access::Direct => return transaction.enqueue_outbox(&answer).await.map(|_| ()),
+            Access::Batched(batched) => batched,
+        };
+        for recipient in &answer.recipients {
+            batched
                 .queued
                 .entry(recipient.as_str().to_owned())
                 .or_default()
-                .push(at);
+                .push(answer.created_at);
         }
+        batched.answers.push(answer);
+        Ok(())
     }
 
     /// Forgets what was known of the outbox, after a change queued emails of its own.
     fn forget_queued(&mut self) {
-        if let Lookups::Batch(batch) = self {
-            batch.queued.clear();
+        if let Access::Batched(batched) = self {
+            batched.queued.clear();
         }
+    }
+
+    async fn flush(&mut self, transaction: &mut Tx<'_>) -> Result<(), StoreError> {
+        match self {
+            Access::Direct => Ok(()),
+            Access::Batched(batched) => batched.flush(transaction).await,
+        }
+    }
+}
+
+impl Batched {
+    /// Writes the records and answers held back. One that the database skips (another
+    /// process recorded the message, or queued the answer, meanwhile) is a `Conflict`, as
+    /// it is for a `Direct` answer.
+    async fn flush(&mut self, transaction: &mut Tx<'_>) -> Result<(), StoreError> {
+        let answers = std::mem::take(&mut self.answers);
+        if transaction.enqueue_outbox_many(&answers).await? < answers.len() as u64 {
+            return Err(StoreError::Conflict {
+                what: "an answer queued by another process meanwhile".to_owned(),
+            });
+        }
+        let records = std::mem::take(&mut self.records);
+        if transaction.insert_inbound_messages(&records).await? < records.len() as u64 {
+            return Err(StoreError::Conflict {
+                what: "a message recorded by another process meanwhile".to_owned(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -425,7 +485,7 @@ async fn write_message(
     transaction: &mut Tx<'_>,
     rules: &MailRules,
     message: &Prepared,
-    lookups: &mut Lookups,
+    access: &mut Access,
 ) -> Result<Written, StoreError> {
     let Prepared {
         decoded,
@@ -440,20 +500,14 @@ async fn write_message(
             outcome: Outcome::Ignored.value().to_owned(),
             ..record.clone()
         };
-        let recorded = transaction
-            .insert_inbound_message(&ignored)
-            .await?
-            .is_some();
-        if recorded {
-            lookups.note_recorded(&record.message_id);
-        }
+        let recorded = access.record(transaction, ignored).await?;
         // Counted only the first time the report arrives.
         if recorded && let Some(delivery_status) = &decoded.delivery_status {
             outreach::record_bounces(transaction, &bounces(delivery_status), now).await?;
         }
         return Ok(Written::Kept(report));
     }
-    if lookups
+    if access
         .recorded_before(transaction, &record.message_id)
         .await?
     {
@@ -461,9 +515,14 @@ async fn write_message(
         return Ok(Written::Duplicate(report));
     }
     let classification = classify(decoded, rules.our_address.as_str());
+    if let Classification::Reply { .. } = classification {
+        // A reply may queue the letters of an introduction: they go after the answers
+        // before them.
+        access.flush(transaction).await?;
+    }
     let handled = handle(transaction, rules, decoded, &classification, now).await?;
     if handled.letters > 0 {
-        lookups.forget_queued();
+        access.forget_queued();
     }
     let record = NewInboundMessage {
         classification: classification_name(&classification).to_owned(),
@@ -481,9 +540,9 @@ async fn write_message(
     report.answered = handled.letters > 0;
     if let Some(answer) = handled.answer {
         report.answered |=
-            queue_answer(transaction, lookups, rules, decoded, &record, answer).await?;
+            queue_answer(transaction, access, rules, decoded, &record, answer).await?;
     }
-    if transaction.insert_inbound_message(&record).await?.is_none() {
+    if !access.record(transaction, record).await? {
         // Another process recorded the same message since the check above.
         return Ok(Written::RecordedMeanwhile(IngestReport {
             outcome: Outcome::Duplicate,
@@ -494,7 +553,6 @@ async fn write_message(
             ..report
         }));
     }
-    lookups.note_recorded(&record.message_id);
     Ok(Written::Kept(report))
 }
 
@@ -1027,7 +1085,7 @@ fn reply_problem(outcome: Outcome, kind: Option<Kind>, error: InboundError) -> H
 /// Queues our answer unless the sender had `reply_limit_per_hour` answers already.
 async fn queue_answer(
     transaction: &mut Tx<'_>,
-    lookups: &mut Lookups,
+    access: &mut Access,
     rules: &MailRules,
     decoded: &DecodedMessage,
     record: &NewInboundMessage,
@@ -1037,7 +1095,7 @@ async fn queue_answer(
         return Ok(false);
     };
     let now = record.received_at;
-    let sent_lately = lookups
+    let sent_lately = access
         .queued_to_since(transaction, &recipient, now - REPLY_LIMIT_PERIOD)
         .await?;
     if sent_lately >= rules.reply_limit_per_hour {
@@ -1082,18 +1140,16 @@ async fn queue_answer(
         headers.push(("References".to_owned(), references.join(" ")));
     }
     let answer_id = &hex_sha256(record.message_id.as_bytes())[..32];
-    transaction
-        .enqueue_outbox(&NewOutboxMessage {
-            message_id: format!("<answer.{answer_id}@{our_domain}>"),
-            recipients: vec![recipient.clone()],
-            subject,
-            body_text: rendered.text,
-            body_html: Some(rendered.html),
-            headers,
-            created_at: now,
-        })
-        .await?;
-    lookups.note_queued(&recipient, now);
+    let answer = NewOutboxMessage {
+        message_id: format!("<answer.{answer_id}@{our_domain}>"),
+        recipients: vec![recipient],
+        subject,
+        body_text: rendered.text,
+        body_html: Some(rendered.html),
+        headers,
+        created_at: now,
+    };
+    access.queue(transaction, answer).await?;
     Ok(true)
 }
 

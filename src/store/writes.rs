@@ -21,6 +21,26 @@ use crate::domain::{
     SubmissionStatus,
 };
 
+/// Binds an inbound message's columns, with its errors as JSON, in the order of
+/// `inbound_insert_sql`.
+macro_rules! bind_inbound_message {
+    ($query:expr, $message:expr, $errors:expr) => {
+        $query
+            .bind(&$message.message_id)
+            .bind(&$message.raw_sha256)
+            .bind(&$message.sender)
+            .bind(&$message.subject)
+            .bind($message.received_at)
+            .bind(&$message.classification)
+            .bind(&$message.outcome)
+            .bind(&$message.kind)
+            .bind(&$message.reference)
+            .bind($errors)
+            .bind(&$message.raw)
+            .bind(&$message.cut_off_text)
+    };
+}
+
 /// A transaction: nothing it writes is seen by others until `commit`, and dropping it
 /// without committing rolls everything back. A `Tx` from [`Tx::savepoint`] lives inside
 /// another one and borrows it for `'c`.
@@ -343,32 +363,38 @@ impl<'c> Tx<'c> {
         &mut self,
         message: &NewInboundMessage,
     ) -> Result<Option<InboundMessageId>, StoreError> {
+        let sql = format!("{} RETURNING id", inbound_insert_sql(1));
         let errors = to_json(&message.errors);
         let id: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
-            sqlx::query_scalar(
-                "INSERT INTO inbound_messages \
-                 (message_id, raw_sha256, sender, subject, received_at, classification, outcome, \
-                 kind, reference, errors, raw, cut_off_text) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                 ON CONFLICT (message_id) DO NOTHING \
-                 RETURNING id",
-            )
-            .bind(&message.message_id)
-            .bind(&message.raw_sha256)
-            .bind(&message.sender)
-            .bind(&message.subject)
-            .bind(message.received_at)
-            .bind(&message.classification)
-            .bind(&message.outcome)
-            .bind(&message.kind)
-            .bind(&message.reference)
-            .bind(&errors)
-            .bind(&message.raw)
-            .bind(&message.cut_off_text)
-            .fetch_optional(&mut **transaction)
-            .await?
+            bind_inbound_message!(sqlx::query_scalar(&sql), message, &errors)
+                .fetch_optional(&mut **transaction)
+                .await?
         });
         Ok(id.map(InboundMessageId::new))
+    }
+
+    /// Records inbound messages, many to a statement; one whose `message_id` was recorded
+    /// before is skipped. Returns how many were recorded.
+    pub async fn insert_inbound_messages(
+        &mut self,
+        messages: &[NewInboundMessage],
+    ) -> Result<u64, StoreError> {
+        let mut recorded = 0;
+        for chunk in messages.chunks(ROWS_PER_INSERT) {
+            let sql = inbound_insert_sql(chunk.len());
+            let errors: Vec<String> = chunk
+                .iter()
+                .map(|message| to_json(&message.errors))
+                .collect();
+            recorded += on_backend!(Transaction, &mut self.transaction, |transaction| {
+                let mut query = sqlx::query(&sql);
+                for (message, errors) in chunk.iter().zip(&errors) {
+                    query = bind_inbound_message!(query, message, errors);
+                }
+                query.execute(&mut **transaction).await?.rows_affected()
+            });
+        }
+        Ok(recorded)
     }
 
     /// Whether a message with this Message-ID (or raw-message hash) was recorded before.
@@ -663,6 +689,17 @@ fn placeholders(first: usize, count: usize) -> String {
         .map(|number| format!("${number}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The `INSERT` of `rows` inbound messages, skipping a Message-ID recorded already.
+fn inbound_insert_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO inbound_messages \
+         (message_id, raw_sha256, sender, subject, received_at, classification, outcome, \
+         kind, reference, errors, raw, cut_off_text) \
+         VALUES {} ON CONFLICT (message_id) DO NOTHING",
+        value_rows(rows, 12)
+    )
 }
 
 /// The `INSERT` of `rows` queued outbox messages, skipping a Message-ID queued already.
