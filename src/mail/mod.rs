@@ -150,7 +150,7 @@ pub async fn ingest_sources(
     while let Some(read) = prepared.recv().await {
         match read {
             Read::Message(message) => {
-                batch.add(message, ());
+                batch.add(*message, ());
                 if batch.len() == INGEST_BATCH {
                     batch
                         .commit()
@@ -173,7 +173,7 @@ pub async fn ingest_sources(
 
 /// What the reading thread of `ingest_sources` hands on.
 enum Read {
-    Message(Prepared),
+    Message(Box<Prepared>),
     /// A source is read to its end, or could not be read at all.
     SourceDone,
 }
@@ -186,7 +186,10 @@ fn read_sources(sources: &[MessageSource], prepared: &tokio::sync::mpsc::Sender<
             Ok(messages) => {
                 for message in messages {
                     let message = prepare(&message.source, message.bytes, Utc::now());
-                    if prepared.blocking_send(Read::Message(message)).is_err() {
+                    if prepared
+                        .blocking_send(Read::Message(Box::new(message)))
+                        .is_err()
+                    {
                         return;
                     }
                 }
