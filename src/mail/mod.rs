@@ -133,7 +133,7 @@ impl<'s, AfterCommit> Batch<'s, AfterCommit> {
 /// Ingests every message of `sources`, `INGEST_BATCH` to a transaction, handing each
 /// report to `report` once its batch is committed. A message that cannot be read is
 /// logged and skipped; the rest is still ingested. Reading and decoding run on a thread
-/// of their own, up to a batch ahead of the writing, so that the two share the cores.
+/// of their own, a batch ahead of the writing, so that the two share the cores.
 pub async fn ingest_sources(
     store: &Store,
     rules: &MailRules,
@@ -141,65 +141,73 @@ pub async fn ingest_sources(
     progress: &ProgressBar,
     mut report: impl FnMut(IngestReport),
 ) -> Result<(), StoreError> {
-    let (sender, mut prepared) = tokio::sync::mpsc::channel(INGEST_BATCH);
+    let (sender, mut read) = tokio::sync::mpsc::channel(1);
     let reader = {
         let sources = sources.to_vec();
         tokio::task::spawn_blocking(move || read_sources(&sources, &sender))
     };
     let mut batch = Batch::begin(store, rules).await?;
-    while let Some(read) = prepared.recv().await {
-        match read {
-            Read::Message(message) => {
-                batch.add(*message, ());
-                if batch.len() == INGEST_BATCH {
-                    batch
-                        .commit()
-                        .await?
-                        .into_iter()
-                        .for_each(|(done, ())| report(done));
-                }
-            }
-            Read::SourceDone => progress.inc(1),
+    while let Some(ReadBatch {
+        messages,
+        sources_read,
+    }) = read.recv().await
+    {
+        for message in messages {
+            batch.add(message, ());
         }
+        batch
+            .commit()
+            .await?
+            .into_iter()
+            .for_each(|(done, ())| report(done));
+        progress.inc(sources_read);
     }
-    batch
-        .finish()
-        .await?
-        .into_iter()
-        .for_each(|(done, ())| report(done));
+    batch.finish().await?;
     reader.await.expect("reading the sources does not panic");
     Ok(())
 }
 
-/// What the reading thread of `ingest_sources` hands on.
-enum Read {
-    Message(Box<Prepared>),
-    /// A source is read to its end, or could not be read at all.
-    SourceDone,
+/// Messages read and decoded for one batch, and how many sources they finished.
+struct ReadBatch {
+    messages: Vec<Prepared>,
+    sources_read: u64,
 }
 
-/// Reads and decodes the messages of `sources` in order, until the writer stops taking
-/// them.
-fn read_sources(sources: &[MessageSource], prepared: &tokio::sync::mpsc::Sender<Read>) {
+/// Reads and decodes the messages of `sources` in order, `INGEST_BATCH` to a
+/// `ReadBatch`, until the writer stops taking them.
+fn read_sources(sources: &[MessageSource], batches: &tokio::sync::mpsc::Sender<ReadBatch>) {
+    let mut messages = Vec::with_capacity(INGEST_BATCH);
+    let mut sources_read = 0;
     for source in sources {
         match sources::read_source(source) {
-            Ok(messages) => {
-                for message in messages {
-                    let message = prepare(&message.source, message.bytes, Utc::now());
-                    if prepared
-                        .blocking_send(Read::Message(Box::new(message)))
-                        .is_err()
-                    {
-                        return;
+            Ok(read) => {
+                for message in read {
+                    if messages.len() == INGEST_BATCH {
+                        let full = ReadBatch {
+                            messages: std::mem::replace(
+                                &mut messages,
+                                Vec::with_capacity(INGEST_BATCH),
+                            ),
+                            sources_read: std::mem::take(&mut sources_read),
+                        };
+                        if batches.blocking_send(full).is_err() {
+                            return;
+                        }
                     }
+                    messages.push(prepare(&message.source, message.bytes, Utc::now()));
                 }
             }
             Err(error) => tracing::error!(?source, %error, "cannot read; skipped"),
         }
-        if prepared.blocking_send(Read::SourceDone).is_err() {
-            return;
-        }
+        sources_read += 1;
     }
+    // The writer may have stopped on an error of its own, which it reports.
+    batches
+        .blocking_send(ReadBatch {
+            messages,
+            sources_read,
+        })
+        .ok();
 }
 
 /// Ingests the Maildir's `new/` messages, `INGEST_BATCH` to a transaction, moving each
