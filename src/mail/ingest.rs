@@ -4,6 +4,8 @@
 //! A crash at any point leaves all of it or none of it, and ingesting the same message
 //! again changes nothing.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -150,25 +152,24 @@ pub async fn ingest_message(
     now: DateTime<Utc>,
 ) -> Result<IngestReport, StoreError> {
     let mut transaction = store.begin().await?;
-    let report = ingest_in(&mut transaction, rules, source, raw, now).await?;
+    let report = ingest_in(&mut transaction, rules, &prepare(source, raw.to_vec(), now)).await?;
     transaction.commit().await?;
     Ok(report)
 }
 
-/// Ingests one message inside `transaction`, behind a savepoint of its own, so that many
-/// messages can share one commit. The message is written whole, or, when the database
-/// refuses one of its writes, only its inbound record is kept, with the outcome `failed`
-/// and the refusal as its error; either way the transaction carries on. Reads go through
-/// the transaction, so duplicate checks and reply limits see the messages before it.
-pub async fn ingest_in(
-    transaction: &mut Tx<'_>,
-    rules: &MailRules,
-    source: &str,
-    raw: &[u8],
-    now: DateTime<Utc>,
-) -> Result<IngestReport, StoreError> {
-    let decoded = decode(raw);
-    let raw_sha256 = hex_sha256(raw);
+/// A message decoded, with the inbound record and report it starts from: all of it that
+/// needs no database, so it can be made on another thread than the one that writes.
+pub(super) struct Prepared {
+    decoded: DecodedMessage,
+    record: NewInboundMessage,
+    report: IngestReport,
+}
+
+/// Decodes a message received at `now` and names it by its Message-ID, or by the hash of
+/// its bytes when it has none.
+pub(super) fn prepare(source: &str, raw: Vec<u8>, now: DateTime<Utc>) -> Prepared {
+    let decoded = decode(&raw);
+    let raw_sha256 = hex_sha256(&raw);
     let message_key = match &decoded.message_id {
         Some(id) if !id.trim().is_empty() => id.trim().to_owned(),
         _ => format!("sha256:{raw_sha256}"),
@@ -193,30 +194,39 @@ pub async fn ingest_in(
         kind: None,
         reference: None,
         errors: Vec::new(),
-        raw: Some(raw.to_vec()),
+        raw: Some(raw),
         cut_off_text: None,
     };
+    Prepared {
+        decoded,
+        record,
+        report,
+    }
+}
+
+/// Ingests one message inside `transaction`, behind a savepoint of its own, so that many
+/// messages can share one commit. The message is written whole, or, when the database
+/// refuses one of its writes, only its inbound record is kept, with the outcome `failed`
+/// and the refusal as its error; either way the transaction carries on. Reads go through
+/// the transaction, so duplicate checks and reply limits see the messages before it.
+async fn ingest_in(
+    transaction: &mut Tx<'_>,
+    rules: &MailRules,
+    message: &Prepared,
+) -> Result<IngestReport, StoreError> {
     let mut savepoint = transaction.savepoint().await?;
-    let refusal = match write_message(
-        &mut savepoint,
-        rules,
-        &decoded,
-        &record,
-        report.clone(),
-        now,
-    )
-    .await
-    {
+    let refusal = match write_message(&mut savepoint, rules, message, &mut Access::Direct).await {
         Ok(Written::Kept(report)) => {
             savepoint.commit().await?;
             return Ok(report);
         }
-        Ok(Written::Discarded(report)) => return Ok(report),
+        Ok(Written::Duplicate(report) | Written::RecordedMeanwhile(report)) => return Ok(report),
         Err(error) if error.is_constraint_violation() => error,
         Err(error) => return Err(error),
     };
     // Dropping the savepoint undoes what the message wrote before the refusal.
     drop(savepoint);
+    let record = &message.record;
     tracing::warn!(message_id = %record.message_id, error = %refusal, "the database refused a message; recorded as failed");
     let error = InboundError {
         field: "database".to_owned(),
@@ -227,28 +237,253 @@ pub async fn ingest_in(
         classification: "failed".to_owned(),
         outcome: Outcome::Failed.value().to_owned(),
         errors: vec![error.clone()],
-        ..record
+        ..record.clone()
     };
     if transaction.insert_inbound_message(&failed).await?.is_none() {
         // Another fetch (a replica) stored the same message meanwhile, and what it
         // wrote is what the refusal met.
         return Ok(IngestReport {
             outcome: Outcome::Duplicate,
-            ..report
+            ..message.report.clone()
         });
     }
     Ok(IngestReport {
         outcome: Outcome::Failed,
         errors: vec![error],
-        ..report
+        ..message.report.clone()
     })
 }
 
-/// What `write_message` did: `Kept` writes are to be committed, `Discarded` ones (a
-/// duplicate found late) rolled back.
+/// Ingests a batch of messages inside `transaction`, in order, as `ingest_in` would one by
+/// one, with the same reports and writes. It first tries the whole batch behind one
+/// savepoint, with the duplicates and the answers each sender got lately read for all
+/// messages at once: a few statements per message instead of eight. When the database
+/// refuses a write, or another process recorded one of the messages meanwhile, that try is
+/// undone and the batch runs again one savepoint per message, so that a refused message
+/// is recorded as `failed` and the others are kept.
+pub(super) async fn ingest_batch(
+    transaction: &mut Tx<'_>,
+    rules: &MailRules,
+    messages: &[Prepared],
+) -> Result<Vec<IngestReport>, StoreError> {
+    let mut attempt = transaction.savepoint().await?;
+    match write_batch(&mut attempt, rules, messages).await {
+        Ok(Some(reports)) => {
+            attempt.commit().await?;
+            return Ok(reports);
+        }
+        Ok(None) => {}
+        Err(error) if error.is_constraint_violation() => {}
+        Err(error) => return Err(error),
+    }
+    drop(attempt);
+    let mut reports = Vec::with_capacity(messages.len());
+    for message in messages {
+        reports.push(ingest_in(transaction, rules, message).await?);
+    }
+    Ok(reports)
+}
+
+/// Writes every message of a batch with its lookups read up front and its records and
+/// answers held back, or returns `None` when one of them has to be undone alone: it was
+/// recorded by another process since.
+async fn write_batch(
+    transaction: &mut Tx<'_>,
+    rules: &MailRules,
+    messages: &[Prepared],
+) -> Result<Option<Vec<IngestReport>>, StoreError> {
+    let mut access = Access::Batched(Batched::read(transaction, messages).await?);
+    let mut reports = Vec::with_capacity(messages.len());
+    for message in messages {
+        match write_message(transaction, rules, message, &mut access).await? {
+            Written::Kept(report) | Written::Duplicate(report) => reports.push(report),
+            Written::RecordedMeanwhile(_) => return Ok(None),
+        }
+    }
+    access.flush(transaction).await?;
+    Ok(Some(reports))
+}
+
+/// How `write_message` reaches the database for what every message does: the duplicate
+/// check, the reply limit of its sender, its inbound record and our answer. `Direct`
+/// asks and writes as it goes. `Batched` has read the lookups of a whole batch at once and
+/// keeps them up to date, and holds the records and answers back to write them many to
+/// a statement (`flush`): at the end of the batch, and before anything else that reads
+/// or adds to those tables.
+enum Access {
+    Direct,
+    Batched(Batched),
+}
+
+struct Batched {
+    /// The keys of the batch's messages recorded before it or by it so far.
+    recorded: HashSet<String>,
+    /// When mail to each sender of the batch (to that sender alone) was queued since
+    /// `since`; a sender missing here is read when needed.
+    queued: HashMap<String, Vec<DateTime<Utc>>>,
+    /// An hour before the batch's first message: the earliest time a reply limit of the
+    /// batch looks back to.
+    since: DateTime<Utc>,
+    records: Vec<NewInboundMessage>,
+    answers: Vec<NewOutboxMessage>,
+}
+
+impl Batched {
+    async fn read(transaction: &mut Tx<'_>, messages: &[Prepared]) -> Result<Batched, StoreError> {
+        let keys: Vec<&str> = messages
+            .iter()
+            .map(|message| message.record.message_id.as_str())
+            .collect();
+        let senders: Vec<EmailAddress> = messages
+            .iter()
+            .filter_map(|message| message.decoded.sender.as_deref())
+            .filter_map(|sender| EmailAddress::parse(sender).ok())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let since = messages
+            .iter()
+            .map(|message| message.record.received_at)
+            .min()
+            .unwrap_or_else(Utc::now)
+            - REPLY_LIMIT_PERIOD;
+        let mut queued = transaction.outbox_times_to_since(&senders, since).await?;
+        for sender in &senders {
+            queued.entry(sender.as_str().to_owned()).or_default();
+        }
+        Ok(Batched {
+            recorded: transaction.recorded_inbound_messages(&keys).await?,
+            queued,
+            since,
+            records: Vec::with_capacity(messages.len()),
+            answers: Vec::with_capacity(messages.len()),
+        })
+    }
+}
+
+/// The time over which `reply_limit_per_hour` counts answers.
+const REPLY_LIMIT_PERIOD: Duration = Duration::hours(1);
+
+impl Access {
+    async fn recorded_before(
+        &mut self,
+        transaction: &mut Tx<'_>,
+        message_key: &str,
+    ) -> Result<bool, StoreError> {
+        match self {
+            Access::Direct => transaction.inbound_message_exists(message_key).await,
+            Access::Batched(batched) => Ok(batched.recorded.contains(message_key)),
+        }
+    }
+
+    /// Records an inbound message; `false`, writing nothing, when one with the same key
+    /// was recorded before.
+    async fn record(
+        &mut self,
+        transaction: &mut Tx<'_>,
+        record: NewInboundMessage,
+    ) -> Result<bool, StoreError> {
+        let batched = match self {
+            Access::Direct => {
+                return Ok(transaction.insert_inbound_message(&record).await?.is_some());
+            }
+            Access::Batched(batched) => batched,
+        };
+        if !batched.recorded.insert(record.message_id.clone()) {
+            return Ok(false);
+        }
+        batched.records.push(record);
+        Ok(true)
+    }
+
+    /// How many outbox messages to `recipient` alone were queued at or after `since`.
+    async fn queued_to_since(
+        &mut self,
+        transaction: &mut Tx<'_>,
+        recipient: &EmailAddress,
+        since: DateTime<Utc>,
+    ) -> Result<u32, StoreError> {
+        let batched = match self {
+            Access::Direct => return transaction.outbox_count_to_since(recipient, since).await,
+            Access::Batched(batched) => batched,
+        };
+        if !batched.queued.contains_key(recipient.as_str()) {
+            batched.flush(transaction).await?;
+            let read = transaction
+                .outbox_times_to_since(std::slice::from_ref(recipient), batched.since)
+                .await?;
+            batched.queued.extend(read);
+        }
+        let times = batched
+            .queued
+            .entry(recipient.as_str().to_owned())
+            .or_default();
+        Ok(u32::try_from(times.iter().filter(|time| **time >= since).count()).unwrap_or(u32::MAX))
+    }
+
+    /// Queues our answer to one recipient.
+    async fn queue(
+        &mut self,
+        transaction: &mut Tx<'_>,
+        answer: NewOutboxMessage,
+    ) -> Result<(), StoreError> {
+        let batched = match self {
+            Access::Direct => return transaction.enqueue_outbox(&answer).await.map(|_| ()),
+            Access::Batched(batched) => batched,
+        };
+        for recipient in &answer.recipients {
+            batched
+                .queued
+                .entry(recipient.as_str().to_owned())
+                .or_default()
+                .push(answer.created_at);
+        }
+        batched.answers.push(answer);
+        Ok(())
+    }
+
+    /// Forgets what was known of the outbox, after a change queued emails of its own.
+    fn forget_queued(&mut self) {
+        if let Access::Batched(batched) = self {
+            batched.queued.clear();
+        }
+    }
+
+    async fn flush(&mut self, transaction: &mut Tx<'_>) -> Result<(), StoreError> {
+        match self {
+            Access::Direct => Ok(()),
+            Access::Batched(batched) => batched.flush(transaction).await,
+        }
+    }
+}
+
+impl Batched {
+    /// Writes the records and answers held back. One that the database skips (another
+    /// process recorded the message, or queued the answer, meanwhile) is a `Conflict`, as
+    /// it is for a `Direct` answer.
+    async fn flush(&mut self, transaction: &mut Tx<'_>) -> Result<(), StoreError> {
+        let answers = std::mem::take(&mut self.answers);
+        if transaction.enqueue_outbox_many(&answers).await? < answers.len() as u64 {
+            return Err(StoreError::Conflict {
+                what: "an answer queued by another process meanwhile".to_owned(),
+            });
+        }
+        let records = std::mem::take(&mut self.records);
+        if transaction.insert_inbound_messages(&records).await? < records.len() as u64 {
+            return Err(StoreError::Conflict {
+                what: "a message recorded by another process meanwhile".to_owned(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// What `write_message` did: `Kept` writes are to be committed; a `Duplicate` wrote
+/// nothing; a message `RecordedMeanwhile` by another process is to be rolled back.
 enum Written {
     Kept(IngestReport),
-    Discarded(IngestReport),
+    Duplicate(IngestReport),
+    RecordedMeanwhile(IngestReport),
 }
 
 /// Classifies the message and writes its inbound record, what it creates or changes, and
@@ -256,36 +491,46 @@ enum Written {
 async fn write_message(
     transaction: &mut Tx<'_>,
     rules: &MailRules,
-    decoded: &DecodedMessage,
-    record: &NewInboundMessage,
-    mut report: IngestReport,
-    now: DateTime<Utc>,
+    message: &Prepared,
+    access: &mut Access,
 ) -> Result<Written, StoreError> {
+    let Prepared {
+        decoded,
+        record,
+        report,
+    } = message;
+    let mut report = report.clone();
+    let now = record.received_at;
     if let Some(reason) = ignore_reason(decoded, rules.our_address.as_str()) {
         let ignored = NewInboundMessage {
             classification: format!("ignored: {}", reason.0),
             outcome: Outcome::Ignored.value().to_owned(),
             ..record.clone()
         };
-        let recorded = transaction
-            .insert_inbound_message(&ignored)
-            .await?
-            .is_some();
+        let recorded = access.record(transaction, ignored).await?;
         // Counted only the first time the report arrives.
         if recorded && let Some(delivery_status) = &decoded.delivery_status {
             outreach::record_bounces(transaction, &bounces(delivery_status), now).await?;
         }
         return Ok(Written::Kept(report));
     }
-    if transaction
-        .inbound_message_exists(&record.message_id)
+    if access
+        .recorded_before(transaction, &record.message_id)
         .await?
     {
         report.outcome = Outcome::Duplicate;
-        return Ok(Written::Discarded(report));
+        return Ok(Written::Duplicate(report));
     }
     let classification = classify(decoded, rules.our_address.as_str());
+    if let Classification::Reply { .. } = classification {
+        // A reply may queue the letters of an introduction: they go after the answers
+        // before them.
+        access.flush(transaction).await?;
+    }
     let handled = handle(transaction, rules, decoded, &classification, now).await?;
+    if handled.letters > 0 {
+        access.forget_queued();
+    }
     let record = NewInboundMessage {
         classification: classification_name(&classification).to_owned(),
         outcome: handled.outcome.value().to_owned(),
@@ -300,21 +545,13 @@ async fn write_message(
     report.reference = handled.reference;
     report.errors = handled.errors;
     report.answered = handled.letters > 0;
-    if let (Some(answer), Some(sender)) = (handled.answer, &decoded.sender) {
-        report.answered |= queue_answer(
-            transaction,
-            rules,
-            decoded,
-            &record.message_id,
-            sender,
-            answer,
-            now,
-        )
-        .await?;
+    if let Some(answer) = handled.answer {
+        report.answered |=
+            queue_answer(transaction, access, rules, decoded, &record, answer).await?;
     }
-    if transaction.insert_inbound_message(&record).await?.is_none() {
+    if !access.record(transaction, record).await? {
         // Another process recorded the same message since the check above.
-        return Ok(Written::Discarded(IngestReport {
+        return Ok(Written::RecordedMeanwhile(IngestReport {
             outcome: Outcome::Duplicate,
             kind: None,
             reference: None,
@@ -855,18 +1092,18 @@ fn reply_problem(outcome: Outcome, kind: Option<Kind>, error: InboundError) -> H
 /// Queues our answer unless the sender had `reply_limit_per_hour` answers already.
 async fn queue_answer(
     transaction: &mut Tx<'_>,
+    access: &mut Access,
     rules: &MailRules,
     decoded: &DecodedMessage,
-    message_key: &str,
-    sender: &str,
+    record: &NewInboundMessage,
     planned: PlannedAnswer,
-    now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let Ok(recipient) = EmailAddress::parse(sender) else {
+    let Some(Ok(recipient)) = record.sender.as_deref().map(EmailAddress::parse) else {
         return Ok(false);
     };
-    let sent_lately = transaction
-        .outbox_count_to_since(&recipient, now - Duration::hours(1))
+    let now = record.received_at;
+    let sent_lately = access
+        .queued_to_since(transaction, &recipient, now - REPLY_LIMIT_PERIOD)
         .await?;
     if sent_lately >= rules.reply_limit_per_hour {
         tracing::info!(%recipient, sent_lately, "reply limit reached; not answering");
@@ -909,18 +1146,17 @@ async fn queue_answer(
         headers.push(("In-Reply-To".to_owned(), format!("<{id}>")));
         headers.push(("References".to_owned(), references.join(" ")));
     }
-    let answer_id = &hex_sha256(message_key.as_bytes())[..32];
-    transaction
-        .enqueue_outbox(&NewOutboxMessage {
-            message_id: format!("<answer.{answer_id}@{our_domain}>"),
-            recipients: vec![recipient],
-            subject,
-            body_text: rendered.text,
-            body_html: Some(rendered.html),
-            headers,
-            created_at: now,
-        })
-        .await?;
+    let answer_id = &hex_sha256(record.message_id.as_bytes())[..32];
+    let answer = NewOutboxMessage {
+        message_id: format!("<answer.{answer_id}@{our_domain}>"),
+        recipients: vec![recipient],
+        subject,
+        body_text: rendered.text,
+        body_html: Some(rendered.html),
+        headers,
+        created_at: now,
+    };
+    access.queue(transaction, answer).await?;
     Ok(true)
 }
 

@@ -51,7 +51,7 @@ pub use synthetic::{
 use crate::config::ImapAccount;
 use crate::stop::StopSignal;
 use crate::store::{Store, StoreError, Tx};
-use ingest::ingest_in;
+use ingest::{Prepared, ingest_batch, prepare};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
@@ -77,54 +77,67 @@ const IMAP_BATCH: usize = 50;
 /// Messages ingested in one transaction, each with what to do once the batch commits
 /// (move it out of the inbox, say), so that nothing leaves its mailbox before it is
 /// durably stored and a run stopped before the commit leaves everything to ingest again.
+/// Messages are decoded as they come and written together just before the commit, so
+/// that the batch's lookups take a few statements for all of it (`ingest_batch`).
 struct Batch<'s, AfterCommit> {
     store: &'s Store,
+    rules: &'s MailRules,
     transaction: Tx<'static>,
-    ingested: Vec<(IngestReport, AfterCommit)>,
+    pending: Vec<(Prepared, AfterCommit)>,
 }
 
 impl<'s, AfterCommit> Batch<'s, AfterCommit> {
-    async fn begin(store: &'s Store) -> Result<Self, StoreError> {
+    async fn begin(store: &'s Store, rules: &'s MailRules) -> Result<Self, StoreError> {
         Ok(Batch {
             store,
+            rules,
             transaction: store.begin().await?,
-            ingested: Vec::new(),
+            pending: Vec::new(),
         })
     }
 
-    async fn ingest(
-        &mut self,
-        rules: &MailRules,
-        source: &str,
-        raw: &[u8],
-        after_commit: AfterCommit,
-    ) -> Result<(), StoreError> {
-        let report = ingest_in(&mut self.transaction, rules, source, raw, Utc::now()).await?;
-        self.ingested.push((report, after_commit));
-        Ok(())
+    fn ingest(&mut self, source: &str, raw: &[u8], after_commit: AfterCommit) {
+        self.add(prepare(source, raw.to_vec(), Utc::now()), after_commit);
+    }
+
+    fn add(&mut self, message: Prepared, after_commit: AfterCommit) {
+        self.pending.push((message, after_commit));
     }
 
     fn len(&self) -> usize {
-        self.ingested.len()
+        self.pending.len()
     }
 
-    /// Commits the messages so far and starts the next batch; returns what was committed.
+    /// Writes and commits the messages so far and starts the next batch; returns what was
+    /// committed.
     async fn commit(&mut self) -> Result<Vec<(IngestReport, AfterCommit)>, StoreError> {
-        let committed = std::mem::replace(&mut self.transaction, self.store.begin().await?);
-        committed.commit().await?;
-        Ok(std::mem::take(&mut self.ingested))
+        let next = self.store.begin().await?;
+        let written = self.write().await?;
+        std::mem::replace(&mut self.transaction, next)
+            .commit()
+            .await?;
+        Ok(written)
     }
 
-    /// Commits the last messages.
-    async fn finish(self) -> Result<Vec<(IngestReport, AfterCommit)>, StoreError> {
+    /// Writes and commits the last messages.
+    async fn finish(mut self) -> Result<Vec<(IngestReport, AfterCommit)>, StoreError> {
+        let written = self.write().await?;
         self.transaction.commit().await?;
-        Ok(self.ingested)
+        Ok(written)
+    }
+
+    async fn write(&mut self) -> Result<Vec<(IngestReport, AfterCommit)>, StoreError> {
+        let (messages, after_commit): (Vec<Prepared>, Vec<AfterCommit>) =
+            std::mem::take(&mut self.pending).into_iter().unzip();
+        let reports = ingest_batch(&mut self.transaction, self.rules, &messages).await?;
+        Ok(reports.into_iter().zip(after_commit).collect())
     }
 }
 
 /// Ingests every message of `sources`, `INGEST_BATCH` to a transaction, handing each
 /// report to `report` once its batch is committed. A message that cannot be read is
-/// reported and skipped; the rest is still ingested.
+/// logged and skipped; the rest is still ingested. Reading and decoding run on a thread
+/// of their own, a batch ahead of the writing, so that the two share the cores.
 pub async fn ingest_sources(
     store: &Store,
     rules: &MailRules,
@@ -132,36 +145,73 @@ pub async fn ingest_sources(
     progress: &ProgressBar,
     mut report: impl FnMut(IngestReport),
 ) -> Result<(), StoreError> {
-    let mut batch = Batch::begin(store).await?;
-    for source in sources {
-        let messages = match sources::read_source(source) {
-            Ok(messages) => messages,
-            Err(error) => {
-                tracing::error!(?source, %error, "cannot read; skipped");
-                progress.inc(1);
-                continue;
-            }
-        };
+    let (sender, mut read) = tokio::sync::mpsc::channel(1);
+    let reader = {
+        let sources = sources.to_vec();
+        tokio::task::spawn_blocking(move || read_sources(&sources, &sender))
+    };
+    let mut batch = Batch::begin(store, rules).await?;
+    while let Some(ReadBatch {
+        messages,
+        sources_read,
+    }) = read.recv().await
+    {
         for message in messages {
-            batch
-                .ingest(rules, &message.source, &message.bytes, ())
-                .await?;
-            if batch.len() == INGEST_BATCH {
-                batch
-                    .commit()
-                    .await?
-                    .into_iter()
-                    .for_each(|(done, ())| report(done));
-            }
+            batch.add(message, ());
         }
-        progress.inc(1);
+        batch
+            .commit()
+            .await?
+            .into_iter()
+            .for_each(|(done, ())| report(done));
+        progress.inc(sources_read);
     }
-    batch
-        .finish()
-        .await?
-        .into_iter()
-        .for_each(|(done, ())| report(done));
+    batch.finish().await?;
+    reader.await.expect("reading the sources does not panic");
     Ok(())
+}
+
+/// Messages read and decoded for one batch, and how many sources they finished.
+struct ReadBatch {
+    messages: Vec<Prepared>,
+    sources_read: u64,
+}
+
+/// Reads and decodes the messages of `sources` in order, `INGEST_BATCH` to a
+/// `ReadBatch`, until the writer stops taking them.
+fn read_sources(sources: &[MessageSource], batches: &tokio::sync::mpsc::Sender<ReadBatch>) {
+    let mut messages = Vec::with_capacity(INGEST_BATCH);
+    let mut sources_read = 0;
+    for source in sources {
+        match sources::read_source(source) {
+            Ok(read) => {
+                for message in read {
+                    if messages.len() == INGEST_BATCH {
+                        let full = ReadBatch {
+                            messages: std::mem::replace(
+                                &mut messages,
+                                Vec::with_capacity(INGEST_BATCH),
+                            ),
+                            sources_read: std::mem::take(&mut sources_read),
+                        };
+                        if batches.blocking_send(full).is_err() {
+                            return;
+                        }
+                    }
+                    messages.push(prepare(&message.source, message.bytes, Utc::now()));
+                }
+            }
+            Err(error) => tracing::error!(?source, %error, "cannot read; skipped"),
+        }
+        sources_read += 1;
+    }
+    // The writer may have stopped on an error of its own, which it reports.
+    batches
+        .blocking_send(ReadBatch {
+            messages,
+            sources_read,
+        })
+        .ok();
 }
 
 /// Ingests the Maildir's `new/` messages, `INGEST_BATCH` to a transaction, moving each
@@ -185,15 +235,13 @@ pub async fn fetch_maildir(
         }
         Ok::<(), FetchError>(())
     };
-    let mut batch = Batch::begin(store).await?;
+    let mut batch = Batch::begin(store, rules).await?;
     for path in maildir_messages(maildir, false).map_err(maildir_error)? {
         if stop.is_stopping() {
             break;
         }
         let bytes = std::fs::read(&path).map_err(maildir_error)?;
-        batch
-            .ingest(rules, &path.display().to_string(), &bytes, path)
-            .await?;
+        batch.ingest(&path.display().to_string(), &bytes, path);
         if batch.len() == INGEST_BATCH {
             mark_committed_seen(batch.commit().await?)?;
         }
@@ -220,12 +268,10 @@ pub async fn fetch_imap(
         }
         let fetched = mailbox.fetch(uids).await?;
         tracing::info!(count = fetched.len(), "fetched messages from IMAP");
-        let mut batch = Batch::begin(store).await?;
+        let mut batch = Batch::begin(store, rules).await?;
         for message in fetched {
             let source = format!("imap:{}/{}", account.folder, message.uid);
-            batch
-                .ingest(rules, &source, &message.bytes, message.uid)
-                .await?;
+            batch.ingest(&source, &message.bytes, message.uid);
         }
         for (done, uid) in batch.finish().await? {
             report(done);

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use sqlx::postgres::{PgConnection, PgRow};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{Connection, Row};
@@ -50,6 +50,29 @@ async fn a_sqlite_database_is_copied_into_postgresql_row_for_row_and_only_into_a
     let mut transaction = store.begin().await.unwrap();
     transaction
         .set_admin_password_hash("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA", Utc::now())
+        .await
+        .unwrap();
+    // A run of the daemon's, as `serve` records it.
+    let started_at = Utc::now();
+    let run = transaction
+        .start_job_run(&mobmatch::store::NewJobRun {
+            job: "fetch_mail",
+            slot: Some(started_at.with_nanosecond(0).unwrap()),
+            trigger: mobmatch::store::JobTrigger::Schedule,
+            instance: "copy-test:1",
+            started_at,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    transaction
+        .finish_job_run(
+            run,
+            mobmatch::store::JobOutcome::Succeeded,
+            Utc::now(),
+            &serde_json::json!({"accepted": 50}),
+            None,
+        )
         .await
         .unwrap();
     transaction.commit().await.unwrap();

@@ -391,6 +391,86 @@ on_both_backends!(
     }
 );
 
+/// What a store holds after ingestion, without the times: the inbound log and the outbox,
+/// in the order they were written.
+async fn ingested_records(store: &Store) -> (Vec<Value>, Vec<Value>) {
+    let mut inbound = store.inbound_messages(1000).await.unwrap();
+    inbound.reverse();
+    let inbound = inbound
+        .into_iter()
+        .map(|stored| {
+            let message = stored.message;
+            serde_json::json!([
+                message.message_id,
+                message.sender,
+                message.classification,
+                message.outcome,
+                message.kind,
+                message.reference,
+                message.errors,
+                message.raw.map(|raw| raw.len()),
+                message.cut_off_text,
+            ])
+        })
+        .collect();
+    let outbox = store
+        .outbox(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|queued| {
+            let message = queued.message;
+            serde_json::json!([
+                message.message_id,
+                message.recipients,
+                message.subject,
+                message.body_text,
+                message.body_html,
+                message.headers,
+            ])
+        })
+        .collect();
+    (inbound, outbox)
+}
+
+#[tokio::test]
+async fn a_batch_writes_the_corpus_as_one_message_at_a_time_does() {
+    let batched = TestDatabase::sqlite();
+    let batched = batched.connect().await;
+    let sources = mobmatch::mail::list_sources(&[corpus_folder().display().to_string()]).unwrap();
+    let mut reports = Vec::new();
+    mobmatch::mail::ingest_sources(
+        &batched,
+        &rules(),
+        &sources,
+        &indicatif::ProgressBar::hidden(),
+        |report| reports.push(report),
+    )
+    .await
+    .unwrap();
+
+    let one_at_a_time = TestDatabase::sqlite();
+    let one_at_a_time = one_at_a_time.connect().await;
+    let mut expected = Vec::new();
+    for source in &sources {
+        let mobmatch::mail::MessageSource::File(path) = source else {
+            panic!("the corpus is a folder of files: {source:?}");
+        };
+        let raw = std::fs::read(path).unwrap();
+        let name = path.display().to_string();
+        let report = ingest_message(&one_at_a_time, &rules(), &name, &raw, Utc::now())
+            .await
+            .unwrap();
+        expected.push(report);
+    }
+
+    assert_eq!(reports, expected);
+    assert_eq!(
+        ingested_records(&batched).await,
+        ingested_records(&one_at_a_time).await
+    );
+}
+
 on_both_backends!(a_batch_sees_its_own_earlier_messages, |database| {
     let store = database.connect().await;
     let folder = tempfile::tempdir().unwrap();
