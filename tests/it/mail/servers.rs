@@ -59,6 +59,24 @@ async fn imap_session(user: &str) -> async_imap::Session<TcpStream> {
         .unwrap()
 }
 
+/// One fetch of the test user's INBOX, with the report of each message.
+async fn fetch_reports(
+    store: &Store,
+    mailbox: &ImapAccount,
+) -> Result<Vec<IngestReport>, mobmatch::mail::FetchError> {
+    let mut reports = Vec::new();
+    mobmatch::mail::fetch_imap(
+        store,
+        &rules(),
+        mailbox,
+        None,
+        &mobmatch::stop::StopSignal::never(),
+        |report| reports.push(report),
+    )
+    .await?;
+    Ok(reports)
+}
+
 pub(crate) async fn message_count(user: &str, folder: &str) -> u32 {
     let mut session = imap_session(user).await;
     let count = match session.select(folder).await {
@@ -95,17 +113,7 @@ async fn fetch_ingests_unseen_imap_mail_and_moves_it_after_the_commit() {
     let store = database.connect().await;
     let user = new_imap_user();
     deliver_to_imap(&user, &three_messages(&user)).await;
-    let mut reports = Vec::new();
-    mobmatch::mail::fetch_imap(
-        &store,
-        &rules(),
-        &account(&user),
-        None,
-        &mobmatch::stop::StopSignal::never(),
-        |report| reports.push(report),
-    )
-    .await
-    .unwrap();
+    let reports = fetch_reports(&store, &account(&user)).await.unwrap();
     assert_eq!(reports.len(), 3);
     assert!(
         reports
@@ -115,17 +123,7 @@ async fn fetch_ingests_unseen_imap_mail_and_moves_it_after_the_commit() {
     );
     assert_eq!(message_count(&user, "INBOX").await, 0);
     assert_eq!(message_count(&user, "Processed").await, 3);
-    let mut again = Vec::new();
-    mobmatch::mail::fetch_imap(
-        &store,
-        &rules(),
-        &account(&user),
-        None,
-        &mobmatch::stop::StopSignal::never(),
-        |report| again.push(report),
-    )
-    .await
-    .unwrap();
+    let again = fetch_reports(&store, &account(&user)).await.unwrap();
     assert!(again.is_empty());
 }
 
@@ -150,23 +148,10 @@ async fn two_fetches_of_one_imap_folder_at_once_store_each_message_once() {
         .collect();
     deliver_to_imap(&user, &messages).await;
     let mailbox = account(&user);
-    let fetch = |store: Store| {
-        let mailbox = mailbox.clone();
-        async move {
-            let mut reports = Vec::new();
-            mobmatch::mail::fetch_imap(
-                &store,
-                &rules(),
-                &mailbox,
-                None,
-                &mobmatch::stop::StopSignal::never(),
-                |report| reports.push(report),
-            )
-            .await
-            .map(|()| reports)
-        }
-    };
-    let (first, second) = tokio::join!(fetch(first_store.clone()), fetch(second_store));
+    let (first, second) = tokio::join!(
+        fetch_reports(&first_store, &mailbox),
+        fetch_reports(&second_store, &mailbox)
+    );
     let (first, second) = (first.unwrap(), second.unwrap());
     let accepted = first
         .iter()
@@ -244,17 +229,7 @@ async fn a_fetch_killed_between_fetch_and_commit_loses_nothing() {
 
     assert!(store.inbound_messages(10).await.unwrap().is_empty());
     assert_eq!(message_count(&user, "INBOX").await, 3);
-    let mut reports = Vec::new();
-    mobmatch::mail::fetch_imap(
-        &store,
-        &rules(),
-        &account(&user),
-        None,
-        &mobmatch::stop::StopSignal::never(),
-        |report| reports.push(report),
-    )
-    .await
-    .unwrap();
+    let reports = fetch_reports(&store, &account(&user)).await.unwrap();
     assert_eq!(
         reports
             .iter()
