@@ -11,7 +11,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::Serialize;
 
-use crate::config::{Config, InboundMailbox, RateDefinition, WriteOutcome, write_example_config};
+use crate::config::{Config, RateDefinition, WriteOutcome, write_example_config};
 use crate::daemon::{Daemon, Job, Parts, SystemClock};
 use crate::domain::{
     Answer, EmailAddress, Introduction, IntroductionStatus, Mobility, MobilityStatus, Role,
@@ -540,7 +540,10 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             }
             let month = month.unwrap_or_else(|| previous_month(config));
             let definition = definition.unwrap_or(config.reports.definition);
-            let files = write_monthly_report(&store, config, month, definition, out).await?;
+            let dir = out.unwrap_or_else(|| config.reports.dir.join(month.to_string()));
+            let files =
+                report_mail::write_monthly_report(&store, &config.targets, month, definition, &dir)
+                    .await?;
             let mails = if email {
                 report_mail::queue_report_email(&store, &files, &config.mail, Utc::now()).await?
             } else {
@@ -686,23 +689,14 @@ pub(crate) async fn fetch_mail(
     report: impl FnMut(IngestReport),
 ) -> anyhow::Result<()> {
     let rules = MailRules::from_config(config);
-    match &config.mail.inbound {
-        InboundMailbox::Maildir { path } => {
-            mail::fetch_maildir(store, &rules, path, &StopSignal::never(), report).await?
-        }
-        InboundMailbox::Imap(account) => {
-            let extra_root = extra_root_certificate();
-            mail::fetch_imap(
-                store,
-                &rules,
-                account,
-                extra_root.as_deref(),
-                &StopSignal::never(),
-                report,
-            )
-            .await?
-        }
-    }
+    mail::fetch_mailbox(
+        store,
+        &rules,
+        &config.mail.inbound,
+        &StopSignal::never(),
+        report,
+    )
+    .await?;
     Ok(())
 }
 
@@ -724,7 +718,7 @@ pub(crate) async fn deliver_outbox_now(
     config: &Config,
     progress: &ProgressBar,
 ) -> anyhow::Result<mail::DeliveryReport> {
-    let extra_root = extra_root_certificate();
+    let extra_root = mail::extra_root_certificate();
     let transport = Transport::from_settings(&config.mail.outbound, extra_root.as_deref())?;
     Ok(mail::deliver_outbox(
         store,
@@ -736,31 +730,6 @@ pub(crate) async fn deliver_outbox_now(
         progress,
     )
     .await?)
-}
-
-/// Writes the report for `month` into `out`, or `<reports.dir>/<YYYY-MM>`.
-pub(crate) async fn write_monthly_report(
-    store: &Store,
-    config: &Config,
-    month: ReportMonth,
-    definition: RateDefinition,
-    out: Option<PathBuf>,
-) -> anyhow::Result<ReportFiles> {
-    let dir = out.unwrap_or_else(|| config.reports.dir.join(month.to_string()));
-    let started = std::time::Instant::now();
-    let input = report_mail::read_report_input(store).await?;
-    tracing::info!(
-        mobilities = input.mobilities.height(),
-        elapsed_ms = started.elapsed().as_millis(),
-        "read the records"
-    );
-    let files = report::write_report(input, month, &config.targets, definition, &dir)?;
-    tracing::info!(
-        files = files.written.len(),
-        elapsed_ms = started.elapsed().as_millis(),
-        "wrote the report"
-    );
-    Ok(files)
 }
 
 /// Takes the lock of `job` as the daemon does (unless `dry_run`), so that a command and
@@ -997,9 +966,6 @@ fn progress_bar(json: bool, length: u64) -> ProgressBar {
 
 /// A private certificate authority to trust for IMAP and SMTP besides the public ones,
 /// named as OpenSSL names it.
-fn extra_root_certificate() -> Option<PathBuf> {
-    std::env::var_os("SSL_CERT_FILE").map(PathBuf::from)
-}
 
 #[derive(Default)]
 struct IngestTally {

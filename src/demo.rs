@@ -18,7 +18,6 @@ use serde::Deserialize;
 
 use crate::cli::{
     Outcome, deliver_outbox_now, fetch_mail, previous_month, round_now, store_admin_password,
-    write_monthly_report,
 };
 use crate::config::{
     Config, ConfigFile, DEFAULT_CONFIG_FILE, InboundMailbox, OutboundTransport, WriteOutcome,
@@ -28,6 +27,7 @@ use crate::daemon::Parts;
 use crate::forms::{FieldKey, FormLanguage};
 use crate::import::{self, ImportReport};
 use crate::mail::{self, FilledForm};
+use crate::report_mail;
 use crate::round::RoundMode;
 use crate::store::Store;
 
@@ -313,7 +313,15 @@ async fn run_steps(
     );
 
     let step = steps.start("Writing the report");
-    let files = write_monthly_report(store, config, month, config.reports.definition, None).await?;
+    let report_dir = config.reports.dir.join(month.to_string());
+    let files = report_mail::write_monthly_report(
+        store,
+        &config.targets,
+        month,
+        config.reports.definition,
+        &report_dir,
+    )
+    .await?;
     steps.done(
         step,
         format!(

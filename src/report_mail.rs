@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::config::MailSettings;
+use crate::config::{MailSettings, RateDefinition, TargetSettings};
 use crate::domain::EmailAddress;
-use crate::report::{MobilityColumns, ReportError, ReportFiles, ReportInput, chart_content_id};
+use crate::report::{
+    self, MobilityColumns, ReportError, ReportFiles, ReportInput, ReportMonth, chart_content_id,
+};
 use crate::store::{NewOutboxMessage, OutboxAttachment, Store, StoreError};
 
 const XLSX_CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -49,6 +51,42 @@ pub async fn read_report_input(store: &Store) -> Result<ReportInput, ReportInput
         .await?;
     let population = store.population().await?;
     Ok(ReportInput::from_columns(mobilities, &population)?)
+}
+
+/// Reads the records and writes the report for `month` into `dir`: `report`, the demo
+/// and the daemon's monthly job. Writing runs on a blocking thread, off the async
+/// workers that serve the web beside it in the daemon.
+pub async fn write_monthly_report(
+    store: &Store,
+    targets: &TargetSettings,
+    month: ReportMonth,
+    definition: RateDefinition,
+    dir: &Path,
+) -> Result<ReportFiles, ReportInputError> {
+    let started = std::time::Instant::now();
+    let input = read_report_input(store).await?;
+    tracing::info!(
+        mobilities = input.mobilities.height(),
+        elapsed_ms = started.elapsed().as_millis(),
+        "read the records"
+    );
+    let targets = targets.clone();
+    let dir = dir.to_owned();
+    let written = tokio::task::spawn_blocking(move || {
+        report::write_report(input, month, &targets, definition, &dir)
+    })
+    .await;
+    let files = match written {
+        Ok(files) => files?,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(_) => unreachable!("the runtime outlives the report it is writing"),
+    };
+    tracing::info!(
+        files = files.written.len(),
+        elapsed_ms = started.elapsed().as_millis(),
+        "wrote the report"
+    );
+    Ok(files)
 }
 
 /// What became of the email to one secretariat address.

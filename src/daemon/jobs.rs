@@ -3,19 +3,17 @@
 //! started and when a stop is asked for. Each returns its counts for the run's record.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use anyhow::Context;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
 
 use super::schedule::Job;
-use crate::config::{Config, InboundMailbox};
+use crate::config::Config;
 use crate::introductions::{IntroductionSettings, remind};
 use crate::mail::{self, MailRules, Transport};
 use crate::outreach::{self, CallMode};
 use crate::personal_data::{self, Mode};
-use crate::report::{self, ReportMonth};
+use crate::report::ReportMonth;
 use crate::report_mail;
 use crate::round::{RoundMode, run_round};
 use crate::stop::StopSignal;
@@ -32,8 +30,6 @@ pub(super) struct JobContext {
     pub(super) rules: MailRules,
     pub(super) introductions: IntroductionSettings,
     pub(super) transport: Transport,
-    /// A PEM file of a private certificate authority to trust besides the public ones.
-    pub(super) extra_root_certificate: Option<PathBuf>,
 }
 
 impl JobContext {
@@ -124,25 +120,14 @@ impl JobContext {
 
     async fn fetch_mail(&self, stop: &StopSignal) -> anyhow::Result<Value> {
         let mut outcomes: BTreeMap<&'static str, u64> = BTreeMap::new();
-        let tally = |report: mail::IngestReport| {
-            *outcomes.entry(report.outcome.value()).or_default() += 1;
-        };
-        match &self.config.mail.inbound {
-            InboundMailbox::Maildir { path } => {
-                mail::fetch_maildir(&self.store, &self.rules, path, stop, tally).await?
-            }
-            InboundMailbox::Imap(account) => {
-                mail::fetch_imap(
-                    &self.store,
-                    &self.rules,
-                    account,
-                    self.extra_root_certificate.as_deref(),
-                    stop,
-                    tally,
-                )
-                .await?
-            }
-        }
+        mail::fetch_mailbox(
+            &self.store,
+            &self.rules,
+            &self.config.mail.inbound,
+            stop,
+            |report| *outcomes.entry(report.outcome.value()).or_default() += 1,
+        )
+        .await?;
         Ok(serde_json::to_value(outcomes)?)
     }
 
@@ -157,14 +142,14 @@ impl JobContext {
         let config = &self.config;
         let month = ReportMonth::before(slot.with_timezone(&config.timezone).date_naive());
         let dir = config.reports.dir.join(month.to_string());
-        let input = report_mail::read_report_input(&self.store).await?;
-        let targets = config.targets.clone();
-        let definition = config.reports.definition;
-        let files = tokio::task::spawn_blocking(move || {
-            report::write_report(input, month, &targets, definition, &dir)
-        })
-        .await
-        .context("the report writer stopped")??;
+        let files = report_mail::write_monthly_report(
+            &self.store,
+            &config.targets,
+            month,
+            config.reports.definition,
+            &dir,
+        )
+        .await?;
         let emails = if config.mail.secretariat.is_empty() {
             tracing::warn!(
                 %month,

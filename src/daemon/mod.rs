@@ -18,7 +18,6 @@ mod jobs;
 pub mod schedule;
 
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -31,7 +30,7 @@ use tokio::task::JoinSet;
 
 use crate::config::Config;
 use crate::introductions::IntroductionSettings;
-use crate::mail::{MailRules, Transport};
+use crate::mail::{self, MailRules, Transport};
 use crate::stop::{StopSignal, StopSwitch};
 use crate::store::{
     Backend, InstanceLock, InstanceLockError, JobOutcome, JobTrigger, NewJobRun, Store,
@@ -211,10 +210,9 @@ impl Daemon {
                     );
                 }
             }
-            let extra_root_certificate = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
             let transport = Transport::from_settings(
                 &self.config.mail.outbound,
-                extra_root_certificate.as_deref(),
+                mail::extra_root_certificate().as_deref(),
             )?;
             let scheduler = Arc::new(Scheduler {
                 context: JobContext {
@@ -223,7 +221,6 @@ impl Daemon {
                     store,
                     config: self.config.clone(),
                     transport,
-                    extra_root_certificate,
                 },
                 clock: Arc::clone(&self.clock),
                 instance: self.instance.clone(),

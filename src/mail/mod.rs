@@ -48,7 +48,7 @@ pub use synthetic::{
     FilledForm, submission_email, write_submission_emails, write_synthetic_maildir,
 };
 
-use crate::config::ImapAccount;
+use crate::config::{ImapAccount, InboundMailbox};
 use crate::stop::StopSignal;
 use crate::store::{Store, StoreError, Tx};
 use ingest::{Prepared, ingest_batch, prepare};
@@ -212,6 +212,30 @@ fn read_sources(sources: &[MessageSource], batches: &tokio::sync::mpsc::Sender<R
             sources_read,
         })
         .ok();
+}
+
+/// A PEM file of a private certificate authority to trust besides the public ones, for
+/// IMAP and SMTP: `SSL_CERT_FILE`, when set.
+pub fn extra_root_certificate() -> Option<PathBuf> {
+    std::env::var_os("SSL_CERT_FILE").map(PathBuf::from)
+}
+
+/// Fetches once from the configured mailbox (Maildir or IMAP) and ingests: `fetch`, the
+/// demo and the daemon's fetch job.
+pub async fn fetch_mailbox(
+    store: &Store,
+    rules: &MailRules,
+    mailbox: &InboundMailbox,
+    stop: &StopSignal,
+    report: impl FnMut(IngestReport),
+) -> Result<(), FetchError> {
+    match mailbox {
+        InboundMailbox::Maildir { path } => fetch_maildir(store, rules, path, stop, report).await,
+        InboundMailbox::Imap(account) => {
+            let extra_root = extra_root_certificate();
+            fetch_imap(store, rules, account, extra_root.as_deref(), stop, report).await
+        }
+    }
 }
 
 /// Ingests the Maildir's `new/` messages, `INGEST_BATCH` to a transaction, moving each
