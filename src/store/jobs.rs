@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
-use sqlx::pool::PoolConnection;
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
 
 use super::records::{JobRunId, OutboxStatus};
 use super::rows::{OUTBOX_COLUMNS, OutboxRow};
@@ -154,34 +155,23 @@ fn job_run(row: JobRunRow) -> Result<JobRun, StoreError> {
 }
 
 /// Held while a job runs. On PostgreSQL it is a session advisory lock on a connection of
-/// its own, so that each job runs on one replica at a time and a replica that dies
-/// lets go of it with its connection. On SQLite one daemon holds the database
-/// ([`InstanceLock`]) and runs each job in one task, so there is nothing to take.
+/// its own, outside the pool (so that the locks of running jobs never take the
+/// connections their work needs): each job runs on one replica at a time, and the lock
+/// ends with its session, when the lock is released or dropped, or the replica dies.
+/// On SQLite one daemon holds the database ([`InstanceLock`]) and runs each job in one
+/// task, so there is nothing to take.
 #[derive(Debug)]
 pub struct JobLock {
-    postgres: Option<(PoolConnection<sqlx::Postgres>, i64)>,
+    session: Option<PgConnection>,
 }
 
 impl JobLock {
-    /// Lets go of the lock.
-    pub async fn release(mut self) -> Result<(), StoreError> {
-        if let Some((mut connection, key)) = self.postgres.take() {
-            sqlx::query("SELECT pg_advisory_unlock($1)")
-                .bind(key)
-                .execute(&mut *connection)
-                .await?;
+    /// Lets go of the lock, ending its session.
+    pub async fn release(self) -> Result<(), StoreError> {
+        if let Some(session) = self.session {
+            session.close().await?;
         }
         Ok(())
-    }
-}
-
-impl Drop for JobLock {
-    fn drop(&mut self) {
-        // Not released (the job's task ended early): closing the connection ends the
-        // session and with it the lock, instead of handing a locked session back to the pool.
-        if let Some((connection, _)) = self.postgres.take() {
-            drop(connection.detach());
-        }
     }
 }
 
@@ -270,16 +260,15 @@ impl Store {
     /// Takes the lock of `job` if no other replica holds it.
     pub async fn try_lock_job(&self, job: &str) -> Result<Option<JobLock>, StoreError> {
         match &self.pool {
-            Pool::Sqlite(_) => Ok(Some(JobLock { postgres: None })),
+            Pool::Sqlite(_) => Ok(Some(JobLock { session: None })),
             Pool::Postgres(pool) => {
-                let key = advisory_key(job);
-                let mut connection = pool.acquire().await?;
+                let mut session = PgConnection::connect_with(&pool.connect_options()).await?;
                 let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
-                    .bind(key)
-                    .fetch_one(&mut *connection)
+                    .bind(advisory_key(job))
+                    .fetch_one(&mut session)
                     .await?;
                 Ok(taken.then_some(JobLock {
-                    postgres: Some((connection, key)),
+                    session: Some(session),
                 }))
             }
         }
