@@ -322,3 +322,38 @@ async fn fetch_refuses_while_a_replica_fetches_on_postgresql() {
         String::from_utf8_lossy(&fetched.stderr)
     );
 }
+
+on_both_backends!(
+    pruning_keeps_recent_runs_and_each_jobs_latest_scheduled_run,
+    |database| {
+        let store = database.connect().await;
+        let old = brussels(2026, 1, 5, 9, 0);
+        record_run(&store, Job::MonthlyReport, old, JobOutcome::Succeeded).await;
+        record_run(&store, Job::FetchMail, old, JobOutcome::Succeeded).await;
+        let recent = brussels(2026, 11, 2, 9, 0);
+        record_run(&store, Job::FetchMail, recent, JobOutcome::Failed).await;
+
+        let mut transaction = store.begin().await.unwrap();
+        let pruned = transaction
+            .prune_job_runs(brussels(2026, 8, 1, 0, 0))
+            .await
+            .unwrap();
+        transaction.commit().await.unwrap();
+
+        assert_eq!(pruned, 1, "only fetch_mail's old run goes");
+        let kept: Vec<(String, DateTime<Utc>)> = store
+            .job_runs(None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|run| (run.job, run.slot.unwrap()))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                ("fetch_mail".to_owned(), recent),
+                ("monthly_report".to_owned(), old)
+            ]
+        );
+    }
+);
