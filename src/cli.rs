@@ -23,7 +23,7 @@ use crate::mail::{self, IngestReport, MailRules, Transport};
 use crate::outreach::{self, CallMode};
 use crate::personal_data::{self, ForgetReport, Mode};
 use crate::privacy::PurgeReport;
-use crate::report::{self, ExportFormat, ExportTable, MobilityColumns, ReportFiles, ReportMonth};
+use crate::report::{self, ExportFormat, ExportTable, ReportFiles, ReportMonth};
 use crate::report_mail::{self, ReportMail};
 use crate::round::{RoundMode, RoundReport, run_round};
 use crate::stop::StopSignal;
@@ -571,10 +571,7 @@ pub async fn run(command: Command, config: &Config) -> anyhow::Result<Outcome> {
             }
             let mut table = match what {
                 ExportKind::Mobilities => {
-                    let mut columns = MobilityColumns::default();
-                    store
-                        .for_each_mobility(|id, details, source| columns.push(id, details, source))
-                        .await?;
+                    let columns = report_mail::read_mobility_columns(&store).await?;
                     ExportTable::new("mobilities", columns.finish()?)
                 }
                 ExportKind::Submissions => {

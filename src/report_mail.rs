@@ -45,12 +45,21 @@ pub enum ReportInputError {
 
 /// Every stored mobility, streamed into report columns row by row, and the population.
 pub async fn read_report_input(store: &Store) -> Result<ReportInput, ReportInputError> {
-    let mut mobilities = MobilityColumns::default();
-    store
-        .for_each_mobility(|id, details, source| mobilities.push(id, details, source))
-        .await?;
+    let mobilities = read_mobility_columns(store).await?;
     let population = store.population().await?;
     Ok(ReportInput::from_columns(mobilities, &population)?)
+}
+
+/// Every stored mobility in report columns, read on every core: the ids are split into
+/// as many ranges as there are cores, each read into columns of its own.
+pub async fn read_mobility_columns(store: &Store) -> Result<MobilityColumns, StoreError> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let parts = store
+        .fold_mobilities(cores, MobilityColumns::default, MobilityColumns::push)
+        .await?;
+    Ok(parts
+        .into_iter()
+        .fold(MobilityColumns::default(), MobilityColumns::append))
 }
 
 /// Reads the records and writes the report for `month` into `dir`: `report`, the demo

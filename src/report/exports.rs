@@ -7,9 +7,9 @@ use std::str::FromStr;
 
 use chrono::NaiveDate;
 use polars::prelude::*;
-use rust_xlsxwriter::{Format, Workbook, Worksheet};
 
 use super::ReportError;
+use super::xlsx::{self, Sheet};
 use crate::domain::InvalidValue;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,10 +71,6 @@ pub struct ExportTable {
     pub percent_columns: &'static [&'static str],
 }
 
-/// Excel's sheet limit; a longer table is refused rather than cut.
-const XLSX_MAX_DATA_ROWS: usize = 1_048_575;
-const XLSX_MAX_COLUMN_WIDTH: f64 = 60.0;
-
 impl ExportTable {
     /// A table of records, without share columns.
     pub fn new(name: &'static str, frame: DataFrame) -> ExportTable {
@@ -117,52 +113,21 @@ impl ExportTable {
             .collect()
     }
 
-    fn write_xlsx(&self, out: impl Write + Send) -> Result<(), ReportError> {
-        if self.frame.height() > XLSX_MAX_DATA_ROWS {
+    fn write_xlsx(&self, out: impl Write) -> Result<(), ReportError> {
+        if self.frame.height() > xlsx::MAX_DATA_ROWS {
             return Err(ReportError::TooLongForExcel {
                 table: self.name,
                 rows: self.frame.height(),
             });
         }
-        let columns = self.cell_columns()?;
-        let formats = CellFormats::new();
-        let mut workbook = Workbook::new();
-        // The fastest deflate level: a million-row sheet compresses several times
-        // faster than at the default level 6, for a file about a third larger.
-        workbook.set_zip_compression_level(1);
-        // Constant-memory mode streams each finished row to a temporary file, so a
-        // million-row sheet does not sit in memory.
-        let sheet = workbook.add_worksheet_with_constant_memory()?;
-        sheet.set_name(self.name)?;
-        let mut widths: Vec<usize> = self
-            .frame
-            .get_column_names()
-            .iter()
-            .map(|name| name.len())
-            .collect();
-        for (index, name) in self.frame.get_column_names().iter().enumerate() {
-            sheet.write_string_with_format(
-                0,
-                column_number(index),
-                name.as_str(),
-                &formats.header,
-            )?;
-        }
-        for row in 0..self.frame.height() {
-            let sheet_row = u32::try_from(row + 1).expect("checked against Excel's limit");
-            for (index, column) in columns.iter().enumerate() {
-                let cell = column.cell(row);
-                widths[index] = widths[index].max(cell.display_width());
-                write_cell(sheet, sheet_row, column_number(index), &cell, &formats)?;
-            }
-        }
-        for (index, width) in widths.iter().enumerate() {
-            let width = (*width as f64 + 2.0).min(XLSX_MAX_COLUMN_WIDTH);
-            sheet.set_column_width(column_number(index), width)?;
-        }
-        sheet.set_freeze_panes(1, 0)?;
-        workbook.save_to_writer(out)?;
-        Ok(())
+        let header = self.frame.get_column_names();
+        let sheet = Sheet {
+            name: self.name,
+            header: header.iter().map(|name| name.as_str()).collect(),
+            columns: self.cell_columns()?,
+            rows: self.frame.height(),
+        };
+        xlsx::write_workbook(&sheet, out)
     }
 
     fn write_json_lines(&self, mut out: impl Write) -> Result<(), ReportError> {
@@ -181,61 +146,9 @@ impl ExportTable {
     }
 }
 
-fn column_number(index: usize) -> u16 {
-    u16::try_from(index).expect("a table has fewer than 65536 columns")
-}
-
-struct CellFormats {
-    header: Format,
-    date: Format,
-    percent: Format,
-}
-
-impl CellFormats {
-    fn new() -> CellFormats {
-        CellFormats {
-            header: Format::new().set_bold(),
-            date: Format::new().set_num_format("yyyy-mm-dd"),
-            percent: Format::new().set_num_format("0.0%"),
-        }
-    }
-}
-
-fn write_cell(
-    sheet: &mut Worksheet,
-    row: u32,
-    column: u16,
-    cell: &Cell,
-    formats: &CellFormats,
-) -> Result<(), ReportError> {
-    match cell {
-        Cell::Empty => {}
-        Cell::Text(text) => {
-            sheet.write_string(row, column, *text)?;
-        }
-        Cell::Integer(number) => {
-            // Excel keeps numbers as doubles: integers up to 2^53 are exact.
-            sheet.write_number(row, column, *number as f64)?;
-        }
-        Cell::Number(number) => {
-            sheet.write_number(row, column, *number)?;
-        }
-        Cell::Percent(share) => {
-            sheet.write_number_with_format(row, column, *share, &formats.percent)?;
-        }
-        Cell::Bool(value) => {
-            sheet.write_boolean(row, column, *value)?;
-        }
-        Cell::Date(date) => {
-            sheet.write_date_with_format(row, column, date, &formats.date)?;
-        }
-    }
-    Ok(())
-}
-
 /// One value of a table, typed for the formats that know types.
 #[derive(Debug, PartialEq)]
-enum Cell<'a> {
+pub(super) enum Cell<'a> {
     Empty,
     Text(&'a str),
     Integer(i64),
@@ -258,7 +171,7 @@ impl Cell<'_> {
     }
 
     /// Roughly how many characters Excel shows, for the column width.
-    fn display_width(&self) -> usize {
+    pub(super) fn display_width(&self) -> usize {
         match self {
             Cell::Empty | Cell::Bool(_) => 5,
             // Bytes, not characters: counting characters of every text cell of a
@@ -287,9 +200,8 @@ fn decimal_digits(number: i64) -> usize {
         .map_or(1, |log| log as usize + 1)
 }
 
-/// A column read cell by cell in row order, which is how a constant-memory workbook and
-/// JSON lines are written.
-enum CellColumn<'a> {
+/// A column read cell by cell, which is how workbooks and JSON lines are written.
+pub(super) enum CellColumn<'a> {
     Text(&'a StringChunked),
     UInt32(&'a UInt32Chunked),
     Int32(&'a Int32Chunked),
@@ -303,7 +215,7 @@ enum CellColumn<'a> {
 }
 
 impl<'a> CellColumn<'a> {
-    fn new(column: &'a Column, percent: bool) -> Result<CellColumn<'a>, ReportError> {
+    pub(super) fn new(column: &'a Column, percent: bool) -> Result<CellColumn<'a>, ReportError> {
         Ok(match column.dtype() {
             DataType::String => CellColumn::Text(column.str()?),
             DataType::UInt32 => CellColumn::UInt32(column.u32()?),
@@ -324,7 +236,23 @@ impl<'a> CellColumn<'a> {
         })
     }
 
-    fn cell(&self, row: usize) -> Cell<'a> {
+    /// How wide the widest of the first `rows` cells is shown ([`Cell::display_width`]).
+    pub(super) fn widest_cell(&self, rows: usize) -> usize {
+        match self {
+            // Without making a cell of each text: a text column's lengths are at hand.
+            CellColumn::Text(values) => {
+                let longest = values.iter().flatten().map(str::len).max();
+                let empty = (values.null_count() > 0).then(|| Cell::Empty.display_width());
+                longest.max(empty).unwrap_or(0)
+            }
+            _ => (0..rows)
+                .map(|row| self.cell(row).display_width())
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
+    pub(super) fn cell(&self, row: usize) -> Cell<'a> {
         let cell = match self {
             CellColumn::Text(values) => values.get(row).map(Cell::Text),
             CellColumn::UInt32(values) => values.get(row).map(|value| Cell::Integer(value.into())),

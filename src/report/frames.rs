@@ -78,42 +78,94 @@ impl MobilityColumns {
         );
     }
 
-    pub fn finish(self) -> PolarsResult<DataFrame> {
-        let height = self.reference.len();
+    /// These columns followed by `other`'s.
+    pub fn append(mut self, mut other: MobilityColumns) -> MobilityColumns {
+        self.id.append(&mut other.id);
+        self.reference.append(&mut other.reference);
+        self.status.append(&mut other.status);
+        self.sending_organisation
+            .append(&mut other.sending_organisation);
+        self.sending_region.append(&mut other.sending_region);
+        self.sending_region_name
+            .append(&mut other.sending_region_name);
+        self.sending_country.append(&mut other.sending_country);
+        self.receiving_organisation
+            .append(&mut other.receiving_organisation);
+        self.receiving_region.append(&mut other.receiving_region);
+        self.receiving_country.append(&mut other.receiving_country);
+        self.mobility_type.append(&mut other.mobility_type);
+        self.erasmus_activity_code
+            .append(&mut other.erasmus_activity_code);
+        self.participants.append(&mut other.participants);
+        self.fewer_opportunities
+            .append(&mut other.fewer_opportunities);
+        self.start_date.append(&mut other.start_date);
+        self.end_date.append(&mut other.end_date);
+        self.days.append(&mut other.days);
+        self.introduction.append(&mut other.introduction);
+        self.source.append(&mut other.source);
+        self
+    }
+
+    /// The table, its rows sorted by start date, then by record. The rows are put in
+    /// order before the table is made, so that each column's values lie in that order
+    /// in memory: every export then reads them front to back.
+    pub fn finish(mut self) -> PolarsResult<DataFrame> {
+        let mut order: Vec<usize> = (0..self.id.len()).collect();
+        order.sort_unstable_by_key(|&row| (self.start_date[row], self.id[row]));
         DataFrame::new(
-            height,
+            order.len(),
             vec![
-                column(RECORD_ORDER, self.id),
-                column("reference", self.reference),
-                column("status", self.status),
-                column("sending_organisation", self.sending_organisation),
-                column("sending_region", self.sending_region),
-                column("sending_region_name", self.sending_region_name),
-                column("sending_country", self.sending_country),
-                column("receiving_organisation", self.receiving_organisation),
-                column("receiving_region", self.receiving_region),
-                column("receiving_country", self.receiving_country),
-                column("mobility_type", self.mobility_type),
-                column("erasmus_activity_code", self.erasmus_activity_code),
-                column("participants", self.participants),
-                column("fewer_opportunities", self.fewer_opportunities),
-                column("start_date", self.start_date),
-                column("end_date", self.end_date),
-                column("days", self.days),
-                column("introduction", self.introduction),
-                column("source", self.source),
+                column("reference", taken(&mut self.reference, &order)),
+                column("status", copied(&self.status, &order)),
+                column(
+                    "sending_organisation",
+                    taken(&mut self.sending_organisation, &order),
+                ),
+                column("sending_region", copied(&self.sending_region, &order)),
+                column(
+                    "sending_region_name",
+                    copied(&self.sending_region_name, &order),
+                ),
+                column("sending_country", copied(&self.sending_country, &order)),
+                column(
+                    "receiving_organisation",
+                    taken(&mut self.receiving_organisation, &order),
+                ),
+                column("receiving_region", copied(&self.receiving_region, &order)),
+                column("receiving_country", copied(&self.receiving_country, &order)),
+                column("mobility_type", copied(&self.mobility_type, &order)),
+                column(
+                    "erasmus_activity_code",
+                    copied(&self.erasmus_activity_code, &order),
+                ),
+                column("participants", copied(&self.participants, &order)),
+                column(
+                    "fewer_opportunities",
+                    copied(&self.fewer_opportunities, &order),
+                ),
+                column("start_date", copied(&self.start_date, &order)),
+                column("end_date", copied(&self.end_date, &order)),
+                column("days", copied(&self.days, &order)),
+                column("introduction", taken(&mut self.introduction, &order)),
+                column("source", copied(&self.source, &order)),
             ],
-        )?
-        .sort(
-            ["start_date", RECORD_ORDER],
-            SortMultipleOptions::default().with_maintain_order(true),
-        )?
-        .drop(RECORD_ORDER)
+        )
     }
 }
 
-/// The column the records are sorted by after their start date; not exported.
-const RECORD_ORDER: &str = "record_order";
+/// `values` in `order`.
+fn copied<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {
+    order.iter().map(|&row| values[row]).collect()
+}
+
+/// `values` moved out in `order`, leaving defaults behind.
+fn taken<T: Default>(values: &mut [T], order: &[usize]) -> Vec<T> {
+    order
+        .iter()
+        .map(|&row| std::mem::take(&mut values[row]))
+        .collect()
+}
 
 /// Population figures: `region`, `year`, `vet_learners`, `ivet_graduates` (nullable).
 pub fn population_frame(population: &[Population]) -> PolarsResult<DataFrame> {

@@ -22,6 +22,7 @@ mod frames;
 mod indicators;
 mod month;
 mod summary;
+mod xlsx;
 
 pub use charts::{ChartData, ChartKind, chart_size, render_chart};
 pub use exports::{ExportFormat, ExportTable};
@@ -42,8 +43,6 @@ pub use summary::{Summary, chart_content_id};
 pub enum ReportError {
     #[error("computing the report failed: {0}")]
     Polars(#[from] PolarsError),
-    #[error("writing the workbook failed: {0}")]
-    Xlsx(#[from] rust_xlsxwriter::XlsxError),
     #[error("cannot write {path}: {source}; check that the folder is writable")]
     File { path: PathBuf, source: io::Error },
     #[error("writing failed: {0}")]
@@ -61,6 +60,18 @@ pub enum ReportError {
         "the {table} table has {rows} rows, more than an Excel sheet holds; export it as CSV or Parquet"
     )]
     TooLongForExcel { table: &'static str, rows: usize },
+    #[error(
+        "the {table} table's {column} in row {row} has more than the 32,767 characters an Excel cell holds; export it as CSV or Parquet"
+    )]
+    TextTooLongForExcel {
+        table: String,
+        column: String,
+        row: usize,
+    },
+    #[error(
+        "{part} of the workbook would be larger than the 4 GB an XLSX file without ZIP64 holds; export the table as CSV or Parquet"
+    )]
+    TooLargeForXlsx { part: &'static str },
     #[error("column {column} has type {dtype}, which the exports do not write")]
     UnsupportedColumn { column: String, dtype: String },
 }

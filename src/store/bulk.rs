@@ -1,9 +1,10 @@
 //! Reads of whole tables for reports. A report over a million mobilities reads them in
 //! pages of ids, each page one row whose single value is the page's records as a JSON
 //! array built by the database: row by row, the driver's per-row hand-over between its
-//! thread and ours cost several times more than the records themselves. The next page is
-//! read while this one is parsed, and each record is handed to the caller as it is
-//! parsed instead of being collected first. Values are borrowed from the page where they
+//! thread and ours cost several times more than the records themselves. The ids are
+//! split into ranges read at once, on a task each; in each range the next page is read
+//! while this one is parsed, and each record is handed to the caller as it is parsed
+//! instead of being collected first. Values are borrowed from the page where they
 //! need no unescaping, and a code or date is parsed once per distinct text, not once per
 //! row: a million mobilities share a few hundred regions and dates.
 
@@ -45,30 +46,63 @@ const POSTGRES_MOBILITY_PAGE_SQL: &str = concat!(
 const PAGE_IDS: i64 = 10_000;
 
 impl Store {
-    /// Every mobility's id, details and source (all that a report shows of it), handed
-    /// to `visit` as it is read, in no particular order (sorting a million whole rows
-    /// costs the database more than sorting the finished table costs the caller);
-    /// returns how many.
-    pub async fn for_each_mobility(
+    /// Every mobility's id, details and source (all that a report shows of it), read in
+    /// `parts` ranges of ids at once, each on a task of its own: `visit` hands each record
+    /// of a part to that part's value, made by `start`. Returns the parts' values in the
+    /// order of their ids, none when there are no mobilities. Within a part the records
+    /// come in no particular order: sorting a million whole rows costs the database more
+    /// than sorting the finished table costs the caller.
+    pub async fn fold_mobilities<T: Send + 'static>(
         &self,
-        mut visit: impl FnMut(MobilityId, MobilityDetails, Source),
-    ) -> Result<usize, StoreError> {
+        parts: usize,
+        start: impl Fn() -> T,
+        visit: fn(&mut T, MobilityId, MobilityDetails, Source),
+    ) -> Result<Vec<T>, StoreError> {
         let (first, last): (Option<i64>, Option<i64>) = on_backend!(Pool, &self.pool, |pool| {
             sqlx::query_as("SELECT MIN(id), MAX(id) FROM mobilities")
                 .fetch_one(pool)
                 .await?
         });
         let (Some(first), Some(last)) = (first, last) else {
-            return Ok(0);
+            return Ok(Vec::new());
         };
+        let parts = i64::try_from(parts.max(1)).unwrap_or(1);
+        let span = (last - first + parts) / parts;
+        let tasks: Vec<_> = (0..parts)
+            .map(|part| {
+                let store = self.clone();
+                let mut value = start();
+                let ids = first + part * span..(first + (part + 1) * span).min(last + 1);
+                tokio::spawn(async move {
+                    store
+                        .visit_mobilities(ids, |id, details, source| {
+                            visit(&mut value, id, details, source);
+                        })
+                        .await?;
+                    Ok::<T, StoreError>(value)
+                })
+            })
+            .collect();
+        let mut values = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            values.push(task.await.expect("reading mobilities does not panic")?);
+        }
+        Ok(values)
+    }
+
+    /// The mobilities whose ids are in `ids`, page by page, the next page read while
+    /// this one is parsed.
+    async fn visit_mobilities(
+        &self,
+        ids: std::ops::Range<i64>,
+        mut visit: impl FnMut(MobilityId, MobilityDetails, Source),
+    ) -> Result<(), StoreError> {
         let mut parsed = ParsedValues::default();
-        let mut count = 0;
-        let mut next_page = Some(self.read_mobility_page(first));
+        let mut next_page = (!ids.is_empty()).then(|| self.read_mobility_page(ids.start, ids.end));
         while let Some(page) = next_page.take() {
-            let (start, json) = page.await.expect("reading a page does not panic")?;
-            let following = start.saturating_add(PAGE_IDS);
-            if following <= last {
-                next_page = Some(self.read_mobility_page(following));
+            let (end, json) = page.await.expect("reading a page does not panic")?;
+            if end < ids.end {
+                next_page = Some(self.read_mobility_page(end, ids.end));
             }
             let rows: Vec<MobilityText<'_>> =
                 serde_json::from_str(&json).map_err(|error| StoreError::Corrupt {
@@ -80,20 +114,21 @@ impl Store {
             for text in &rows {
                 let (details, source) = parsed.mobility(text)?;
                 visit(MobilityId::new(text.id), details, source);
-                count += 1;
             }
         }
-        Ok(count)
+        Ok(())
     }
 
-    /// Starts reading the page of mobilities whose ids begin at `start`, on a task of its
-    /// own, so that the database builds it while the page before is parsed.
+    /// Starts reading the page of mobilities whose ids begin at `start` (and end before
+    /// `before`) on a task of its own, so that the database builds it while the page
+    /// before is parsed. The task returns where the page ends, and the page.
     fn read_mobility_page(
         &self,
         start: i64,
+        before: i64,
     ) -> tokio::task::JoinHandle<Result<(i64, String), StoreError>> {
         let pool = self.pool.clone();
-        let end = start.saturating_add(PAGE_IDS);
+        let end = start.saturating_add(PAGE_IDS).min(before);
         tokio::spawn(async move {
             let json: String = match &pool {
                 Pool::Sqlite(pool) => {
@@ -111,7 +146,7 @@ impl Store {
                         .await?
                 }
             };
-            Ok((start, json))
+            Ok((end, json))
         })
     }
 }
@@ -209,7 +244,12 @@ impl ParsedValues {
             )?,
             introduction: text.introduction_id.map(IntroductionId::new),
         };
-        let source = once(&mut self.sources, "source", &text.source, Source::from_value)?;
+        let source = once(
+            &mut self.sources,
+            "source",
+            &text.source,
+            Source::from_value,
+        )?;
         Ok((details, source))
     }
 }

@@ -370,3 +370,99 @@ fn a_malformed_month_is_bad_usage() {
         text(&output.stderr)
     );
 }
+
+/// LibreOffice, a second reader besides calamine, opens the workbooks a report writes:
+/// it shows the mobilities as the CSV has them, and the shares as percentages.
+#[tokio::test]
+async fn libreoffice_opens_the_report_workbooks() {
+    let database = TestDatabase::sqlite();
+    let workspace = Workspace::new();
+    import_examples(&workspace, &database);
+    let tricky = workspace.path("tricky.csv");
+    std::fs::write(
+        &tricky,
+        "sending_organisation,sending_region,receiving_organisation,receiving_country,mobility_type,participants,fewer_opportunities,start_date,end_date,status\n\
+         \"Smith & Sons <Training>, \"\"Ltd\"\"\",FI1B,Ålands Yrkesgymnasium,FI,staff_job_shadowing,2,0,2026-05-04,2026-05-08,completed\n",
+    )
+    .unwrap();
+    run(
+        &workspace,
+        &database,
+        &["import", "mobilities", tricky.to_str().unwrap()],
+    );
+    let out = workspace.path("monthly");
+    run(
+        &workspace,
+        &database,
+        &[
+            "report",
+            "--month",
+            "2026-12",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let converted = workspace.path("libreoffice");
+    let output = std::process::Command::new("soffice")
+        .arg("--headless")
+        .arg("--norestore")
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            workspace.path("libreoffice-profile").display()
+        ))
+        .args(["--convert-to", "csv:Text - txt - csv (StarCalc):44,34,76,1"])
+        .arg("--outdir")
+        .arg(&converted)
+        .arg(out.join("mobilities.xlsx"))
+        .arg(out.join("targets.xlsx"))
+        .output()
+        .expect("LibreOffice's soffice runs (scripts/test installs it)");
+    assert!(output.status.success(), "{output:?}");
+
+    let table = |path: &Path| {
+        let mut reader = csv::Reader::from_path(path).unwrap();
+        let header = reader.headers().unwrap().clone();
+        let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        (header, records)
+    };
+    let (header, mobilities) = table(&converted.join("mobilities.csv"));
+    assert_eq!(
+        (header, mobilities.clone()),
+        table(&out.join("mobilities.csv"))
+    );
+    assert_eq!(mobilities.len(), 12);
+    assert!(
+        mobilities
+            .iter()
+            .any(|row| &row[2] == "Smith & Sons <Training>, \"Ltd\""),
+        "{mobilities:?}"
+    );
+
+    let (header, targets) = table(&converted.join("targets.csv"));
+    let (expected_header, expected) = table(&out.join("targets.csv"));
+    assert_eq!(header, expected_header);
+    assert_eq!(targets.len(), expected.len());
+    let rate = header
+        .iter()
+        .position(|name| name == "vet_mobility_rate")
+        .unwrap();
+    for (shown, stored) in targets.iter().zip(&expected) {
+        let first_three = |row: &csv::StringRecord| -> Vec<String> {
+            row.iter().take(3).map(str::to_owned).collect()
+        };
+        assert_eq!(first_three(shown), first_three(stored));
+        match stored[rate].parse::<f64>() {
+            Ok(share) => {
+                let percent = shown[rate]
+                    .strip_suffix('%')
+                    .unwrap_or_else(|| panic!("{:?} is shown as a percentage", &shown[rate]));
+                let shown_share = percent.parse::<f64>().unwrap() / 100.0;
+                assert!(
+                    (shown_share - share).abs() <= 0.0005,
+                    "{percent}% for {share}"
+                );
+            }
+            Err(_) => assert_eq!(&shown[rate], ""),
+        }
+    }
+}
