@@ -175,8 +175,8 @@ pub fn write_report(
         elapsed_ms = started.elapsed().as_millis(),
         "computed the indicators"
     );
-    // The mobilities workbook is the slowest file by far, and its writer uses one core:
-    // it is written on a thread of its own while this one writes everything else.
+    // The mobilities workbook is the slowest file: it is written on a thread of its own
+    // (which hands its rows to a worker per core) while this one writes everything else.
     let (workbook, other_files) = std::thread::scope(|scope| {
         let workbook = scope.spawn(|| {
             let written = write_formats(&mut mobilities_workbook, &[ExportFormat::Xlsx], dir);
