@@ -130,22 +130,17 @@ impl Store {
         let pool = self.pool.clone();
         let end = start.saturating_add(PAGE_IDS).min(before);
         tokio::spawn(async move {
-            let json: String = match &pool {
-                Pool::Sqlite(pool) => {
-                    sqlx::query_scalar(SQLITE_MOBILITY_PAGE_SQL)
-                        .bind(start)
-                        .bind(end)
-                        .fetch_one(pool)
-                        .await?
-                }
-                Pool::Postgres(pool) => {
-                    sqlx::query_scalar(POSTGRES_MOBILITY_PAGE_SQL)
-                        .bind(start)
-                        .bind(end)
-                        .fetch_one(pool)
-                        .await?
-                }
+            let sql = match &pool {
+                Pool::Sqlite(_) => SQLITE_MOBILITY_PAGE_SQL,
+                Pool::Postgres(_) => POSTGRES_MOBILITY_PAGE_SQL,
             };
+            let json: String = on_backend!(Pool, &pool, |pool| {
+                sqlx::query_scalar(sql)
+                    .bind(start)
+                    .bind(end)
+                    .fetch_one(pool)
+                    .await?
+            });
             Ok((end, json))
         })
     }

@@ -54,6 +54,22 @@ fn import_examples(workspace: &Workspace, database: &TestDatabase) {
     );
 }
 
+/// `report --json` for December 2026 into `out`; returns what it printed.
+fn write_december_report(workspace: &Workspace, database: &TestDatabase, out: &Path) -> String {
+    run(
+        workspace,
+        database,
+        &[
+            "report",
+            "--month",
+            "2026-12",
+            "--out",
+            out.to_str().unwrap(),
+            "--json",
+        ],
+    )
+}
+
 fn from_json_lines(lines: &str) -> Rows {
     lines
         .lines()
@@ -177,18 +193,7 @@ on_both_backends!(
         let workspace = Workspace::new();
         import_examples(&workspace, &database);
         let out = workspace.path("monthly");
-        let printed = run(
-            &workspace,
-            &database,
-            &[
-                "report",
-                "--month",
-                "2026-12",
-                "--out",
-                out.to_str().unwrap(),
-                "--json",
-            ],
-        );
+        let printed = write_december_report(&workspace, &database, &out);
         let printed: Value = serde_json::from_str(printed.trim()).unwrap();
         assert_eq!(printed["month"], "2026-12");
         assert_eq!(printed["files"].as_array().unwrap().len(), 6 + 8 + 2);
@@ -391,17 +396,7 @@ async fn libreoffice_opens_the_report_workbooks() {
         &["import", "mobilities", tricky.to_str().unwrap()],
     );
     let out = workspace.path("monthly");
-    run(
-        &workspace,
-        &database,
-        &[
-            "report",
-            "--month",
-            "2026-12",
-            "--out",
-            out.to_str().unwrap(),
-        ],
-    );
+    write_december_report(&workspace, &database, &out);
     let converted = workspace.path("libreoffice");
     let output = std::process::Command::new("soffice")
         .arg("--headless")
