@@ -177,11 +177,13 @@ pub(super) struct Prepared {
 /// classification and, for a submission, its form read.
 enum Plan {
     Ignored(IgnoreReason),
-    Classified {
-        classification: Classification,
-        /// For a submission: its details, or every error of its form.
-        submission: Option<Result<SubmissionDetails, Vec<FieldError>>>,
-    },
+    Classified(Box<Classified>),
+}
+
+struct Classified {
+    classification: Classification,
+    /// For a submission: its details, or every error of its form.
+    submission: Option<Result<SubmissionDetails, Vec<FieldError>>>,
 }
 
 /// Decodes and classifies a message received at `now`, reads its form if it is a
@@ -204,10 +206,10 @@ pub(super) fn prepare(
                 }
                 _ => None,
             };
-            Plan::Classified {
+            Plan::Classified(Box::new(Classified {
                 classification,
                 submission,
-            }
+            }))
         }
     };
     let raw_sha256 = hex_sha256(&raw);
@@ -597,10 +599,9 @@ async fn write_message(
     let mut report = report.clone();
     let now = record.received_at;
     let (classification, submission) = match plan {
-        Plan::Classified {
-            classification,
-            submission,
-        } => (classification, submission.as_ref()),
+        Plan::Classified(classified) => {
+            (&classified.classification, classified.submission.as_ref())
+        }
         Plan::Ignored(reason) => {
             let ignored = NewInboundMessage {
                 classification: format!("ignored: {}", reason.0),
