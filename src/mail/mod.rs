@@ -69,7 +69,7 @@ pub enum FetchError {
 /// Messages ingested per transaction. Each message keeps its own savepoint, so it is
 /// still written whole or not at all; the batch shares one commit, the one wait for the
 /// disk, which a commit per message made the bottleneck.
-const INGEST_BATCH: usize = 500;
+const INGEST_BATCH: usize = 1000;
 
 /// Messages fetched from IMAP per round trip, and committed together.
 const IMAP_BATCH: usize = 50;

@@ -730,7 +730,7 @@ impl<'c> Tx<'c> {
     }
 }
 
-/// Rows written by one multi-row `INSERT` (a batch of ingestion): few enough that its
+/// Rows written by one multi-row `INSERT`: few enough that its
 /// parameters stay far below SQLite's limit of 32,766 and PostgreSQL's of 65,535.
 const ROWS_PER_INSERT: usize = 500;
 
