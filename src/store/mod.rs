@@ -77,6 +77,12 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// same either way: a commit is durable once the log is.
 const SQLITE_WAL_CHECKPOINT_PAGES: u32 = 10_000;
 
+/// The page cache of each connection, in KiB, instead of SQLite's 2,000: ingesting
+/// 100,000 messages took 16% less CPU with it (2,000 KiB made it read its indexes back
+/// from the file). Each connection of the pool fills its own cache only as far as it
+/// reads, so a daemon whose connections all read much holds up to that much each.
+const SQLITE_CACHE_KIB: u32 = 32 * 1024;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -125,7 +131,8 @@ impl Store {
                 .pragma(
                     "wal_autocheckpoint",
                     SQLITE_WAL_CHECKPOINT_PAGES.to_string(),
-                );
+                )
+                .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"));
             let pool = SqlitePoolOptions::new()
                 .connect_with(options)
                 .await
