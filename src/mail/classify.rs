@@ -1,6 +1,7 @@
 //! Classification of an inbound message (DESIGN.md section 4), as pure functions of the
 //! decoded message. The one step that needs the database, "duplicate", sits between
-//! [`ignore_reason`] and [`classify`]; the caller runs the three in that order.
+//! [`ignore_reason`] and [`classify`]: a duplicate is not handled, whatever `classify`
+//! says of it (ingestion classifies ahead, on its reading thread, and checks after).
 
 use super::decode::DecodedMessage;
 use super::token;

@@ -5,6 +5,7 @@
 //! again changes nothing.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
@@ -14,13 +15,17 @@ use super::answers::{
     Answer, PrivacyNotice, mobility_summary, submission_summary, submission_values, written_values,
 };
 use super::bounces::bounces;
-use super::classify::{Classification, ReplyCommand, classify, ignore_reason, reply_command};
+use super::classify::{
+    Classification, IgnoreReason, ReplyCommand, classify, ignore_reason, reply_command,
+};
 use super::decode::{DecodedMessage, decode};
 use super::letters::LetterSettings;
 use super::outreach::CallSettings;
 use super::token::{self, TokenSubject};
 use crate::config::Config;
-use crate::domain::{EmailAddress, IntroductionId, Role, Source, SubmissionId, SubmissionStatus};
+use crate::domain::{
+    EmailAddress, IntroductionId, Role, Source, SubmissionDetails, SubmissionId, SubmissionStatus,
+};
 use crate::forms::{
     FieldError, FieldKey, FieldSet, FormKind, FormLanguage, ReplyText, SubmissionContext,
     parse_submission,
@@ -152,23 +157,61 @@ pub async fn ingest_message(
     now: DateTime<Utc>,
 ) -> Result<IngestReport, StoreError> {
     let mut transaction = store.begin().await?;
-    let report = ingest_in(&mut transaction, rules, &prepare(source, raw.to_vec(), now)).await?;
+    let message = prepare(rules, source, raw.to_vec(), now);
+    let report = ingest_in(&mut transaction, rules, &message).await?;
     transaction.commit().await?;
     Ok(report)
 }
 
-/// A message decoded, with the inbound record and report it starts from: all of it that
-/// needs no database, so it can be made on another thread than the one that writes.
+/// A message decoded and classified, with the inbound record and report it starts from:
+/// all of it that needs no database, so it can be made on another thread than the one
+/// that writes.
 pub(super) struct Prepared {
     decoded: DecodedMessage,
+    plan: Plan,
     record: NewInboundMessage,
     report: IngestReport,
 }
 
-/// Decodes a message received at `now` and names it by its Message-ID, or by the hash of
-/// its bytes when it has none.
-pub(super) fn prepare(source: &str, raw: Vec<u8>, now: DateTime<Utc>) -> Prepared {
+/// What a message is, as far as the message alone tells: why it is ignored, or its
+/// classification and, for a submission, its form read.
+enum Plan {
+    Ignored(IgnoreReason),
+    Classified(Box<Classified>),
+}
+
+struct Classified {
+    classification: Classification,
+    /// For a submission: its details, or every error of its form.
+    submission: Option<Result<SubmissionDetails, Vec<FieldError>>>,
+}
+
+/// Decodes and classifies a message received at `now`, reads its form if it is a
+/// submission, and names it by its Message-ID, or by the hash of its bytes when it has
+/// none.
+pub(super) fn prepare(
+    rules: &MailRules,
+    source: &str,
+    raw: Vec<u8>,
+    now: DateTime<Utc>,
+) -> Prepared {
     let decoded = decode(&raw);
+    let plan = match ignore_reason(&decoded, rules.our_address.as_str()) {
+        Some(reason) => Plan::Ignored(reason),
+        None => {
+            let classification = classify(&decoded, rules.our_address.as_str());
+            let submission = match &classification {
+                Classification::Submission { fields, .. } => {
+                    Some(parse_submission(fields, &submission_context(&decoded, now)))
+                }
+                _ => None,
+            };
+            Plan::Classified(Box::new(Classified {
+                classification,
+                submission,
+            }))
+        }
+    };
     let raw_sha256 = hex_sha256(&raw);
     let message_key = match &decoded.message_id {
         Some(id) if !id.trim().is_empty() => id.trim().to_owned(),
@@ -199,8 +242,20 @@ pub(super) fn prepare(source: &str, raw: Vec<u8>, now: DateTime<Utc>) -> Prepare
     };
     Prepared {
         decoded,
+        plan,
         record,
         report,
+    }
+}
+
+/// What a submission from this message is checked against besides its form.
+fn submission_context(decoded: &DecodedMessage, now: DateTime<Utc>) -> SubmissionContext {
+    SubmissionContext {
+        today: now.date_naive(),
+        sender: decoded
+            .sender
+            .as_deref()
+            .and_then(|sender| EmailAddress::parse(sender).ok()),
     }
 }
 
@@ -292,7 +347,7 @@ async fn write_batch(
     rules: &MailRules,
     messages: &[Prepared],
 ) -> Result<Option<Vec<IngestReport>>, StoreError> {
-    let mut access = Access::Batched(Batched::read(transaction, messages).await?);
+    let mut access = Access::Batched(Batched::read(transaction, rules, messages).await?);
     let mut reports = Vec::with_capacity(messages.len());
     for message in messages {
         match write_message(transaction, rules, message, &mut access).await? {
@@ -325,11 +380,24 @@ struct Batched {
     /// batch looks back to.
     since: DateTime<Utc>,
     records: Vec<NewInboundMessage>,
-    answers: Vec<NewOutboxMessage>,
+    /// The answers held back: rendered on other threads, `RENDERED_TOGETHER` at a time,
+    /// while the writing goes on, and the last ones not handed on yet.
+    rendering: Vec<tokio::task::JoinHandle<Vec<NewOutboxMessage>>>,
+    to_render: Vec<AnswerToRender>,
+    rules: Arc<MailRules>,
 }
 
+/// Answers rendered by one task on another thread: enough that handing them on costs
+/// little beside rendering them, few enough that the last ones of a batch do not keep
+/// its writing waiting.
+const RENDERED_TOGETHER: usize = 50;
+
 impl Batched {
-    async fn read(transaction: &mut Tx<'_>, messages: &[Prepared]) -> Result<Batched, StoreError> {
+    async fn read(
+        transaction: &mut Tx<'_>,
+        rules: &MailRules,
+        messages: &[Prepared],
+    ) -> Result<Batched, StoreError> {
         let keys: Vec<&str> = messages
             .iter()
             .map(|message| message.record.message_id.as_str())
@@ -356,7 +424,9 @@ impl Batched {
             queued,
             since,
             records: Vec::with_capacity(messages.len()),
-            answers: Vec::with_capacity(messages.len()),
+            rendering: Vec::new(),
+            to_render: Vec::with_capacity(RENDERED_TOGETHER),
+            rules: Arc::new(rules.clone()),
         })
     }
 }
@@ -425,20 +495,27 @@ impl Access {
     async fn queue(
         &mut self,
         transaction: &mut Tx<'_>,
-        answer: NewOutboxMessage,
+        rules: &MailRules,
+        answer: AnswerToRender,
     ) -> Result<(), StoreError> {
         let batched = match self {
-            Access::Direct => return transaction.enqueue_outbox(&answer).await.map(|_| ()),
+            Access::Direct => {
+                return transaction
+                    .enqueue_outbox(&answer.render(rules))
+                    .await
+                    .map(|_| ());
+            }
             Access::Batched(batched) => batched,
         };
-        for recipient in &answer.recipients {
-            batched
-                .queued
-                .entry(recipient.as_str().to_owned())
-                .or_default()
-                .push(answer.created_at);
+        batched
+            .queued
+            .entry(answer.recipient.as_str().to_owned())
+            .or_default()
+            .push(answer.created_at);
+        batched.to_render.push(answer);
+        if batched.to_render.len() == RENDERED_TOGETHER {
+            batched.start_rendering();
         }
-        batched.answers.push(answer);
         Ok(())
     }
 
@@ -462,7 +539,11 @@ impl Batched {
     /// process recorded the message, or queued the answer, meanwhile) is a `Conflict`, as
     /// it is for a `Direct` answer.
     async fn flush(&mut self, transaction: &mut Tx<'_>) -> Result<(), StoreError> {
-        let answers = std::mem::take(&mut self.answers);
+        self.start_rendering();
+        let mut answers = Vec::new();
+        for rendering in std::mem::take(&mut self.rendering) {
+            answers.extend(rendering.await.expect("rendering answers does not panic"));
+        }
         if transaction.enqueue_outbox_many(&answers).await? < answers.len() as u64 {
             return Err(StoreError::Conflict {
                 what: "an answer queued by another process meanwhile".to_owned(),
@@ -475,6 +556,21 @@ impl Batched {
             });
         }
         Ok(())
+    }
+
+    /// Hands the answers not handed on yet to a thread that renders them.
+    fn start_rendering(&mut self) {
+        if self.to_render.is_empty() {
+            return;
+        }
+        let answers = std::mem::replace(&mut self.to_render, Vec::with_capacity(RENDERED_TOGETHER));
+        let rules = Arc::clone(&self.rules);
+        self.rendering.push(tokio::task::spawn_blocking(move || {
+            answers
+                .into_iter()
+                .map(|answer| answer.render(&rules))
+                .collect()
+        }));
     }
 }
 
@@ -496,24 +592,30 @@ async fn write_message(
 ) -> Result<Written, StoreError> {
     let Prepared {
         decoded,
+        plan,
         record,
         report,
     } = message;
     let mut report = report.clone();
     let now = record.received_at;
-    if let Some(reason) = ignore_reason(decoded, rules.our_address.as_str()) {
-        let ignored = NewInboundMessage {
-            classification: format!("ignored: {}", reason.0),
-            outcome: Outcome::Ignored.value().to_owned(),
-            ..record.clone()
-        };
-        let recorded = access.record(transaction, ignored).await?;
-        // Counted only the first time the report arrives.
-        if recorded && let Some(delivery_status) = &decoded.delivery_status {
-            outreach::record_bounces(transaction, &bounces(delivery_status), now).await?;
+    let (classification, submission) = match plan {
+        Plan::Classified(classified) => {
+            (&classified.classification, classified.submission.as_ref())
         }
-        return Ok(Written::Kept(report));
-    }
+        Plan::Ignored(reason) => {
+            let ignored = NewInboundMessage {
+                classification: format!("ignored: {}", reason.0),
+                outcome: Outcome::Ignored.value().to_owned(),
+                ..record.clone()
+            };
+            let recorded = access.record(transaction, ignored).await?;
+            // Counted only the first time the report arrives.
+            if recorded && let Some(delivery_status) = &decoded.delivery_status {
+                outreach::record_bounces(transaction, &bounces(delivery_status), now).await?;
+            }
+            return Ok(Written::Kept(report));
+        }
+    };
     if access
         .recorded_before(transaction, &record.message_id)
         .await?
@@ -521,23 +623,22 @@ async fn write_message(
         report.outcome = Outcome::Duplicate;
         return Ok(Written::Duplicate(report));
     }
-    let classification = classify(decoded, rules.our_address.as_str());
     if let Classification::Reply { .. } = classification {
         // A reply may queue the letters of an introduction: they go after the answers
         // before them.
         access.flush(transaction).await?;
     }
-    let handled = handle(transaction, rules, decoded, &classification, now).await?;
+    let handled = handle(transaction, rules, decoded, classification, submission, now).await?;
     if handled.letters > 0 {
         access.forget_queued();
     }
     let record = NewInboundMessage {
-        classification: classification_name(&classification).to_owned(),
+        classification: classification_name(classification).to_owned(),
         outcome: handled.outcome.value().to_owned(),
         kind: handled.kind.map(|kind| kind.value().to_owned()),
         reference: handled.reference.clone(),
         errors: handled.errors.clone(),
-        cut_off_text: Some(reply_of(&classification).cut_off.clone()).filter(|cut| !cut.is_empty()),
+        cut_off_text: Some(reply_of(classification).cut_off.clone()).filter(|cut| !cut.is_empty()),
         ..record.clone()
     };
     report.outcome = handled.outcome;
@@ -580,17 +681,17 @@ struct Handled {
     letters: u32,
 }
 
+/// Does what a classified message asks; `submission` is the form of a submission, read
+/// already (`Plan`).
 async fn handle(
     transaction: &mut Tx<'_>,
     rules: &MailRules,
     decoded: &DecodedMessage,
     classification: &Classification,
+    submission: Option<&Result<SubmissionDetails, Vec<FieldError>>>,
     now: DateTime<Utc>,
 ) -> Result<Handled, StoreError> {
-    let sender = decoded
-        .sender
-        .as_deref()
-        .and_then(|sender| EmailAddress::parse(sender).ok());
+    let context = submission_context(decoded, now);
     let unsubscribe_token = matches!(
         classification,
         Classification::Reply { token, .. }
@@ -598,19 +699,15 @@ async fn handle(
     );
     if !unsubscribe_token
         && reply_command(&reply_of(classification).new_text) == Some(ReplyCommand::Unsubscribe)
-        && let Some(sender) = &sender
+        && let Some(sender) = &context.sender
     {
         outreach::unsubscribe_address(transaction, sender, UnsubscribeVia::Reply, now).await?;
         return Ok(unsubscribed());
     }
-    let context = SubmissionContext {
-        today: now.date_naive(),
-        sender,
-    };
     match classification {
         Classification::Submission { fields, .. } => {
             let language = language_of(fields);
-            match parse_submission(fields, &context) {
+            match submission.expect("a submission's form is read when it is classified") {
                 Ok(details) => {
                     let status = if rules.moderation {
                         SubmissionStatus::Pending
@@ -618,18 +715,18 @@ async fn handle(
                         SubmissionStatus::Open
                     };
                     let id = transaction
-                        .insert_submission(&details, status, Source::Email, now)
+                        .insert_submission(details, status, Source::Email, now)
                         .await?;
                     Ok(confirmed(
                         Kind::Submission,
                         id,
-                        submission_summary(&details),
+                        submission_summary(details),
                         language,
                     ))
                 }
                 Err(errors) => Ok(rejected(
                     Some(Kind::Submission),
-                    errors,
+                    errors.clone(),
                     FormKind::Submission,
                     written_values(fields),
                     language,
@@ -1109,55 +1206,81 @@ async fn queue_answer(
         tracing::info!(%recipient, sent_lately, "reply limit reached; not answering");
         return Ok(false);
     }
-    let rendered = planned
-        .answer
-        .render(planned.language, &rules.privacy_notice);
-    let token = planned
-        .token
-        .map(|subject| token::sign(subject, &rules.secret));
-    let (our_local, our_domain) = rules
-        .our_address
-        .as_str()
-        .split_once('@')
-        .expect("an email address has an @");
-    let (subject, reply_to) = match &token {
-        Some(token) => (
-            format!("{} [mobmatch {token}]", rendered.subject),
-            format!("{our_local}+{token}@{our_domain}"),
-        ),
-        None => (rendered.subject, rules.our_address.to_string()),
-    };
-    let mut headers = vec![
-        ("Auto-Submitted".to_owned(), "auto-replied".to_owned()),
-        ("Reply-To".to_owned(), reply_to),
-        (
-            "Content-Language".to_owned(),
-            planned.language.code().to_owned(),
-        ),
-    ];
-    if let Some(id) = &decoded.message_id {
-        let mut references: Vec<String> = decoded
-            .references
-            .iter()
-            .filter(|reference| *reference != id)
-            .map(|reference| format!("<{reference}>"))
-            .collect();
-        references.push(format!("<{id}>"));
-        headers.push(("In-Reply-To".to_owned(), format!("<{id}>")));
-        headers.push(("References".to_owned(), references.join(" ")));
-    }
-    let answer_id = &hex_sha256(record.message_id.as_bytes())[..32];
-    let answer = NewOutboxMessage {
-        message_id: format!("<answer.{answer_id}@{our_domain}>"),
-        recipients: vec![recipient],
-        subject,
-        body_text: rendered.text,
-        body_html: Some(rendered.html),
-        headers,
+    let answer = AnswerToRender {
+        planned,
+        recipient,
+        message_key: record.message_id.clone(),
+        message_id: decoded.message_id.clone(),
+        references: decoded.references.clone(),
         created_at: now,
     };
-    access.queue(transaction, answer).await?;
+    access.queue(transaction, rules, answer).await?;
     Ok(true)
+}
+
+/// An answer to queue, all but its rendering, which a batch leaves to other threads.
+struct AnswerToRender {
+    planned: PlannedAnswer,
+    recipient: EmailAddress,
+    /// The key of the message answered, from which the answer's Message-ID is made.
+    message_key: String,
+    /// The Message-ID and the references of the message answered.
+    message_id: Option<String>,
+    references: Vec<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl AnswerToRender {
+    fn render(self, rules: &MailRules) -> NewOutboxMessage {
+        let planned = self.planned;
+        let rendered = planned
+            .answer
+            .render(planned.language, &rules.privacy_notice);
+        let token = planned
+            .token
+            .map(|subject| token::sign(subject, &rules.secret));
+        let (our_local, our_domain) = rules
+            .our_address
+            .as_str()
+            .split_once('@')
+            .expect("an email address has an @");
+        let (subject, reply_to) = match &token {
+            Some(token) => (
+                format!("{} [mobmatch {token}]", rendered.subject),
+                format!("{our_local}+{token}@{our_domain}"),
+            ),
+            None => (rendered.subject, rules.our_address.to_string()),
+        };
+        let mut headers = vec![
+            ("Auto-Submitted".to_owned(), "auto-replied".to_owned()),
+            ("Reply-To".to_owned(), reply_to),
+            (
+                "Content-Language".to_owned(),
+                planned.language.code().to_owned(),
+            ),
+        ];
+        if let Some(id) = &self.message_id {
+            let mut references: Vec<String> = self
+                .references
+                .iter()
+                .filter(|reference| *reference != id)
+                .map(|reference| format!("<{reference}>"))
+                .collect();
+            references.push(format!("<{id}>"));
+            headers.push(("In-Reply-To".to_owned(), format!("<{id}>")));
+            headers.push(("References".to_owned(), references.join(" ")));
+        }
+        let answer_id = &hex_sha256(self.message_key.as_bytes())[..32];
+        NewOutboxMessage {
+            message_id: format!("<answer.{answer_id}@{our_domain}>"),
+            recipients: vec![self.recipient],
+            subject,
+            body_text: rendered.text,
+            body_html: Some(rendered.html),
+            headers,
+            created_at: self.created_at,
+        }
+    }
 }
 
 fn language_of(fields: &FieldSet) -> FormLanguage {

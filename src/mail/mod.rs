@@ -69,7 +69,7 @@ pub enum FetchError {
 /// Messages ingested per transaction. Each message keeps its own savepoint, so it is
 /// still written whole or not at all; the batch shares one commit, the one wait for the
 /// disk, which a commit per message made the bottleneck.
-const INGEST_BATCH: usize = 500;
+const INGEST_BATCH: usize = 1000;
 
 /// Messages fetched from IMAP per round trip, and committed together.
 const IMAP_BATCH: usize = 50;
@@ -97,7 +97,10 @@ impl<'s, AfterCommit> Batch<'s, AfterCommit> {
     }
 
     fn ingest(&mut self, source: &str, raw: &[u8], after_commit: AfterCommit) {
-        self.add(prepare(source, raw.to_vec(), Utc::now()), after_commit);
+        self.add(
+            prepare(self.rules, source, raw.to_vec(), Utc::now()),
+            after_commit,
+        );
     }
 
     fn add(&mut self, message: Prepared, after_commit: AfterCommit) {
@@ -136,8 +139,9 @@ impl<'s, AfterCommit> Batch<'s, AfterCommit> {
 
 /// Ingests every message of `sources`, `INGEST_BATCH` to a transaction, handing each
 /// report to `report` once its batch is committed. A message that cannot be read is
-/// logged and skipped; the rest is still ingested. Reading and decoding run on a thread
-/// of their own, a batch ahead of the writing, so that the two share the cores.
+/// logged and skipped; the rest is still ingested. Reading, decoding, classifying and
+/// reading forms run on a thread of their own, a batch ahead of the writing, so that the
+/// two share the cores.
 pub async fn ingest_sources(
     store: &Store,
     rules: &MailRules,
@@ -148,7 +152,8 @@ pub async fn ingest_sources(
     let (sender, mut read) = tokio::sync::mpsc::channel(1);
     let reader = {
         let sources = sources.to_vec();
-        tokio::task::spawn_blocking(move || read_sources(&sources, &sender))
+        let rules = rules.clone();
+        tokio::task::spawn_blocking(move || read_sources(&rules, &sources, &sender))
     };
     let mut batch = Batch::begin(store, rules).await?;
     while let Some(ReadBatch {
@@ -171,15 +176,19 @@ pub async fn ingest_sources(
     Ok(())
 }
 
-/// Messages read and decoded for one batch, and how many sources they finished.
+/// Messages read and prepared for one batch, and how many sources they finished.
 struct ReadBatch {
     messages: Vec<Prepared>,
     sources_read: u64,
 }
 
-/// Reads and decodes the messages of `sources` in order, `INGEST_BATCH` to a
+/// Reads and prepares the messages of `sources` in order, `INGEST_BATCH` to a
 /// `ReadBatch`, until the writer stops taking them.
-fn read_sources(sources: &[MessageSource], batches: &tokio::sync::mpsc::Sender<ReadBatch>) {
+fn read_sources(
+    rules: &MailRules,
+    sources: &[MessageSource],
+    batches: &tokio::sync::mpsc::Sender<ReadBatch>,
+) {
     let mut messages = Vec::with_capacity(INGEST_BATCH);
     let mut sources_read = 0;
     for source in sources {
@@ -198,7 +207,7 @@ fn read_sources(sources: &[MessageSource], batches: &tokio::sync::mpsc::Sender<R
                             return;
                         }
                     }
-                    messages.push(prepare(&message.source, message.bytes, Utc::now()));
+                    messages.push(prepare(rules, &message.source, message.bytes, Utc::now()));
                 }
             }
             Err(error) => tracing::error!(?source, %error, "cannot read; skipped"),

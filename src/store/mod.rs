@@ -71,6 +71,18 @@ static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 /// Concurrent writers wait this long for SQLite's write lock before giving up.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// The size of the write-ahead log, in pages of 4 KiB, past which a commit copies it
+/// into the database: each copy costs two waits for the disk, and SQLite's 1,000 pages
+/// made every commit of an ingestion batch (about 2,300 pages) copy. Durability is the
+/// same either way: a commit is durable once the log is.
+const SQLITE_WAL_CHECKPOINT_PAGES: u32 = 10_000;
+
+/// The page cache of each connection, in KiB, instead of SQLite's 2,000: ingesting
+/// 100,000 messages took 16% less CPU with it (2,000 KiB made it read its indexes back
+/// from the file). Each connection of the pool fills its own cache only as far as it
+/// reads, so a daemon whose connections all read much holds up to that much each.
+const SQLITE_CACHE_KIB: u32 = 32 * 1024;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -115,7 +127,12 @@ impl Store {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .busy_timeout(SQLITE_BUSY_TIMEOUT)
-                .foreign_keys(true);
+                .foreign_keys(true)
+                .pragma(
+                    "wal_autocheckpoint",
+                    SQLITE_WAL_CHECKPOINT_PAGES.to_string(),
+                )
+                .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"));
             let pool = SqlitePoolOptions::new()
                 .connect_with(options)
                 .await

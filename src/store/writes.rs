@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use sqlx::Connection;
 use tokio::sync::Notify;
 
-use super::StoreError;
 use super::reads::{submission_by_id_sql, submission_found};
 use super::records::{
     DeliveryAttempt, DeliveryResult, InboundMessageId, MobilityImport, NewInboundMessage,
@@ -18,6 +17,7 @@ use super::records::{
     PopulationWrite,
 };
 use super::rows::{MOBILITY_COLUMNS, MobilityRow, SubmissionRow, join_codes};
+use super::{Backend, StoreError};
 use crate::domain::{
     EmailAddress, IntroductionId, IntroductionStatus, Mobility, MobilityDetails, MobilityId,
     Organisation, Population, RoundId, Source, Submission, SubmissionDetails, SubmissionId,
@@ -98,6 +98,13 @@ impl<'c> Tx<'c> {
         Ok(())
     }
 
+    fn backend(&self) -> Backend {
+        match self.transaction {
+            Transaction::Sqlite(_) => Backend::Sqlite,
+            Transaction::Postgres(_) => Backend::Postgres,
+        }
+    }
+
     fn note_queued_mail(&self) {
         self.queued_mail.queued.store(true, Ordering::Relaxed);
     }
@@ -166,7 +173,8 @@ impl<'c> Tx<'c> {
         Ok(OrganisationId::new(id))
     }
 
-    /// Stores a submission and upserts its organisation.
+    /// Stores a submission and upserts its organisation, in one round trip to the
+    /// database (ingestion stores thousands a second).
     pub async fn insert_submission(
         &mut self,
         details: &SubmissionDetails,
@@ -174,23 +182,24 @@ impl<'c> Tx<'c> {
         source: Source,
         now: DateTime<Utc>,
     ) -> Result<SubmissionId, StoreError> {
-        let organisation_id = self.upsert_organisation(&details.organisation, now).await?;
+        let organisation = &details.organisation;
+        let name_key = organisation.name.trim().to_lowercase();
         let codes = SubmissionCodes::of(details);
+        let sql = insert_submission_sql(self.backend());
         let id: i64 = on_backend!(Transaction, &mut self.transaction, |transaction| {
-            sqlx::query_scalar(
-                "INSERT INTO submissions \
-                 (organisation_id, role, mobility_type, fields, participants, fewer_opportunities, \
-                 inclusion_support, earliest_start, latest_end, min_days, max_days, languages, \
-                 partner_countries, notes, status, source, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17) \
-                 RETURNING id",
-            )
-            .bind_submission(organisation_id, details, &codes)
-            .bind(status.value())
-            .bind(source.value())
-            .bind(now)
-            .fetch_one(&mut **transaction)
-            .await?
+            sqlx::query_scalar(sql)
+                .bind(&organisation.name)
+                .bind(&name_key)
+                .bind(&organisation.contact_name)
+                .bind(organisation.contact_email.as_str())
+                .bind(organisation.region.code())
+                .bind(organisation.region.country().code())
+                .bind(now)
+                .bind_submission(details, &codes)
+                .bind(status.value())
+                .bind(source.value())
+                .fetch_one(&mut **transaction)
+                .await?
         });
         Ok(SubmissionId::new(id))
     }
@@ -213,7 +222,8 @@ impl<'c> Tx<'c> {
                  languages = $12, partner_countries = $13, notes = $14, updated_at = $15 \
                  WHERE id = $16 RETURNING id",
             )
-            .bind_submission(organisation_id, details, &codes)
+            .bind(organisation_id.get())
+            .bind_submission(details, &codes)
             .bind(now)
             .bind(id.get())
             .fetch_optional(&mut **transaction)
@@ -401,7 +411,7 @@ impl<'c> Tx<'c> {
         &mut self,
         message: &NewInboundMessage,
     ) -> Result<Option<InboundMessageId>, StoreError> {
-        let sql = format!("{} RETURNING id", inbound_insert_sql(1));
+        let sql = format!("{} RETURNING id", inbound_insert_sql(self.backend(), 1));
         let errors = to_json(&message.errors);
         let id: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
             bind_inbound_message!(sqlx::query_scalar(&sql), message, &errors)
@@ -419,7 +429,7 @@ impl<'c> Tx<'c> {
     ) -> Result<u64, StoreError> {
         let mut recorded = 0;
         for chunk in messages.chunks(ROWS_PER_INSERT) {
-            let sql = inbound_insert_sql(chunk.len());
+            let sql = inbound_insert_sql(self.backend(), chunk.len());
             let errors: Vec<String> = chunk
                 .iter()
                 .map(|message| to_json(&message.errors))
@@ -562,7 +572,7 @@ impl<'c> Tx<'c> {
         &mut self,
         message: &NewOutboxMessage,
     ) -> Result<OutboxMessageId, StoreError> {
-        let sql = format!("{} RETURNING id", outbox_insert_sql(1));
+        let sql = format!("{} RETURNING id", outbox_insert_sql(self.backend(), 1));
         let (recipients, headers) = outbox_json(message);
         let id: Option<i64> = on_backend!(Transaction, &mut self.transaction, |transaction| {
             sqlx::query_scalar(&sql)
@@ -596,7 +606,7 @@ impl<'c> Tx<'c> {
     ) -> Result<u64, StoreError> {
         let mut queued = 0;
         for chunk in messages.chunks(ROWS_PER_INSERT) {
-            let sql = outbox_insert_sql(chunk.len());
+            let sql = outbox_insert_sql(self.backend(), chunk.len());
             let json: Vec<(String, String)> = chunk.iter().map(outbox_json).collect();
             queued += on_backend!(Transaction, &mut self.transaction, |transaction| {
                 let mut query = sqlx::query(&sql);
@@ -676,7 +686,7 @@ impl<'c> Tx<'c> {
                  introduced_at) VALUES {} \
                  ON CONFLICT (offer_id, request_id) DO NOTHING \
                  RETURNING id, offer_id, request_id",
-                value_rows(chunk.len(), 9)
+                value_rows(self.backend(), chunk.len(), 9)
             );
             let reasons: Vec<String> = chunk
                 .iter()
@@ -720,14 +730,13 @@ impl<'c> Tx<'c> {
     }
 }
 
-/// Rows written by one multi-row `INSERT`: few enough that its parameters stay far
-/// below SQLite's limit of 32,766 and PostgreSQL's of 65,535, and that binding them stays
-/// cheap: sqlx binds each `$n` of a SQLite statement by asking SQLite for its name, which
-/// scans the statement's parameters, so binding a statement costs the square of its
-/// parameters (at 400 rows of 12 values, a third of ingestion's time went there).
-const ROWS_PER_INSERT: usize = 50;
+/// Rows written by one multi-row `INSERT`: few enough that its
+/// parameters stay far below SQLite's limit of 32,766 and PostgreSQL's of 65,535.
+const ROWS_PER_INSERT: usize = 500;
 
-/// Keys looked up by one `IN (…)` list: few, for the reason of `ROWS_PER_INSERT`.
+/// Keys looked up by one `IN (…)` list: few, because sqlx binds each `$n` of a SQLite
+/// statement by asking SQLite for its name, which scans the statement's parameters, so
+/// binding a statement costs the square of its parameters (`value_rows` avoids `$n`).
 const KEYS_PER_LOOKUP: usize = 100;
 
 /// `$first, …`: `count` numbered placeholders.
@@ -739,24 +748,24 @@ fn placeholders(first: usize, count: usize) -> String {
 }
 
 /// The `INSERT` of `rows` inbound messages, skipping a Message-ID recorded already.
-fn inbound_insert_sql(rows: usize) -> String {
+fn inbound_insert_sql(backend: Backend, rows: usize) -> String {
     format!(
         "INSERT INTO inbound_messages \
          (message_id, raw_sha256, sender, subject, received_at, classification, outcome, \
          kind, reference, errors, raw, cut_off_text) \
          VALUES {} ON CONFLICT (message_id) DO NOTHING",
-        value_rows(rows, 12)
+        value_rows(backend, rows, 12)
     )
 }
 
 /// The `INSERT` of `rows` queued outbox messages, skipping a Message-ID queued already.
-fn outbox_insert_sql(rows: usize) -> String {
+fn outbox_insert_sql(backend: Backend, rows: usize) -> String {
     format!(
         "INSERT INTO outbox \
          (message_id, recipients, subject, body_text, body_html, headers, status, \
          next_attempt_at, created_at, attempts) \
          VALUES {} ON CONFLICT (message_id) DO NOTHING",
-        value_rows(rows, 10)
+        value_rows(backend, rows, 10)
     )
 }
 
@@ -770,17 +779,65 @@ fn outbox_json(message: &NewOutboxMessage) -> (String, String) {
     (to_json(&recipients), to_json(&message.headers))
 }
 
-/// `($1, $2, …), (…), …`: the placeholders of `rows` rows of `columns` values each.
-fn value_rows(rows: usize, columns: usize) -> String {
+/// `($1, $2, …), (…), …`: the placeholders of `rows` rows of `columns` values each. On
+/// SQLite they are plain `?`, bound in order, which sqlx binds without asking SQLite
+/// for their names (see `KEYS_PER_LOOKUP`), so that a statement can take many rows.
+fn value_rows(backend: Backend, rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|row| {
-            let numbers: Vec<String> = (1..=columns)
-                .map(|column| format!("${}", row * columns + column))
+            let placeholders: Vec<String> = (1..=columns)
+                .map(|column| match backend {
+                    Backend::Sqlite => "?".to_owned(),
+                    Backend::Postgres => format!("${}", row * columns + column),
+                })
                 .collect();
-            format!("({})", numbers.join(", "))
+            format!("({})", placeholders.join(", "))
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The upsert of an organisation, then the insert of a submission of it, in one
+/// statement on PostgreSQL and two in one query string on SQLite (whose `WITH` cannot
+/// hold an `INSERT`): `$1`–`$7` the organisation and the time, `$8`–`$20` the
+/// submission's columns after `organisation_id` (`bind_submission`), `$21` its status,
+/// `$22` its source.
+fn insert_submission_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "INSERT INTO organisations \
+             (name, name_key, contact_name, contact_email, region, country, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             ON CONFLICT (contact_email, name_key) DO UPDATE SET \
+             name = excluded.name, contact_name = excluded.contact_name, \
+             region = excluded.region, country = excluded.country, \
+             updated_at = excluded.updated_at; \
+             INSERT INTO submissions \
+             (organisation_id, role, mobility_type, fields, participants, fewer_opportunities, \
+             inclusion_support, earliest_start, latest_end, min_days, max_days, languages, \
+             partner_countries, notes, status, source, created_at, updated_at) \
+             VALUES ((SELECT id FROM organisations WHERE contact_email = $4 AND name_key = $2), \
+             $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $7, $7) \
+             RETURNING id"
+        }
+        Backend::Postgres => {
+            "WITH organisation AS (INSERT INTO organisations \
+             (name, name_key, contact_name, contact_email, region, country, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
+             ON CONFLICT (contact_email, name_key) DO UPDATE SET \
+             name = excluded.name, contact_name = excluded.contact_name, \
+             region = excluded.region, country = excluded.country, \
+             updated_at = excluded.updated_at \
+             RETURNING id) \
+             INSERT INTO submissions \
+             (organisation_id, role, mobility_type, fields, participants, fewer_opportunities, \
+             inclusion_support, earliest_start, latest_end, min_days, max_days, languages, \
+             partner_countries, notes, status, source, created_at, updated_at) \
+             SELECT id, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
+             $7, $7 FROM organisation \
+             RETURNING id"
+        }
+    }
 }
 
 /// A submission's lists of codes as stored: space-separated.
@@ -800,15 +857,10 @@ impl SubmissionCodes {
     }
 }
 
-/// Binds a submission's fourteen columns in the order `insert_submission` and
-/// `update_submission` name them, from `organisation_id` to `notes`.
+/// Binds a submission's thirteen columns after `organisation_id` in the order
+/// `insert_submission` and `update_submission` name them, from `role` to `notes`.
 trait BindSubmission<'q>: Sized {
-    fn bind_submission(
-        self,
-        organisation_id: OrganisationId,
-        details: &'q SubmissionDetails,
-        codes: &'q SubmissionCodes,
-    ) -> Self;
+    fn bind_submission(self, details: &'q SubmissionDetails, codes: &'q SubmissionCodes) -> Self;
 }
 
 impl<'q, Db, Output> BindSubmission<'q>
@@ -821,14 +873,8 @@ where
     &'q String: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
     chrono::NaiveDate: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
 {
-    fn bind_submission(
-        self,
-        organisation_id: OrganisationId,
-        details: &'q SubmissionDetails,
-        codes: &'q SubmissionCodes,
-    ) -> Self {
-        self.bind(organisation_id.get())
-            .bind(details.role.value())
+    fn bind_submission(self, details: &'q SubmissionDetails, codes: &'q SubmissionCodes) -> Self {
+        self.bind(details.role.value())
             .bind(details.mobility_type.value())
             .bind(&codes.fields)
             .bind(i64::from(details.participants))
