@@ -42,6 +42,9 @@ const POSTGRES_MOBILITY_PAGE_SQL: &str = concat!(
     "))::text, '[]') FROM mobilities WHERE id >= $1 AND id < $2"
 );
 
+/// SQLite's default page cache (2,000 KiB), for scans.
+const SCAN_CACHE_SQL: &str = "PRAGMA cache_size = -2000";
+
 /// How many ids a page spans: about 2 MB of JSON when the ids have no gaps.
 const PAGE_IDS: i64 = 10_000;
 
@@ -130,17 +133,33 @@ impl Store {
         let pool = self.pool.clone();
         let end = start.saturating_add(PAGE_IDS).min(before);
         tokio::spawn(async move {
-            let sql = match &pool {
-                Pool::Sqlite(_) => SQLITE_MOBILITY_PAGE_SQL,
-                Pool::Postgres(_) => POSTGRES_MOBILITY_PAGE_SQL,
+            let json: String = match &pool {
+                Pool::Sqlite(pool) => {
+                    // The scan reads each page of the table once: with SQLite's own small
+                    // page cache, not the connection's large one, a million mobilities
+                    // do not fill a cache per reading connection (peak memory).
+                    let mut connection = pool.acquire().await?;
+                    sqlx::query(SCAN_CACHE_SQL)
+                        .execute(&mut *connection)
+                        .await?;
+                    let page = sqlx::query_scalar(SQLITE_MOBILITY_PAGE_SQL)
+                        .bind(start)
+                        .bind(end)
+                        .fetch_one(&mut *connection)
+                        .await;
+                    sqlx::query(&super::sqlite_cache_pragma())
+                        .execute(&mut *connection)
+                        .await?;
+                    page?
+                }
+                Pool::Postgres(pool) => {
+                    sqlx::query_scalar(POSTGRES_MOBILITY_PAGE_SQL)
+                        .bind(start)
+                        .bind(end)
+                        .fetch_one(pool)
+                        .await?
+                }
             };
-            let json: String = on_backend!(Pool, &pool, |pool| {
-                sqlx::query_scalar(sql)
-                    .bind(start)
-                    .bind(end)
-                    .fetch_one(pool)
-                    .await?
-            });
             Ok((end, json))
         })
     }

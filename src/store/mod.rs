@@ -83,6 +83,11 @@ const SQLITE_WAL_CHECKPOINT_PAGES: u32 = 10_000;
 /// reads, so a daemon whose connections all read much holds up to that much each.
 const SQLITE_CACHE_KIB: u32 = 32 * 1024;
 
+/// The statement that gives a SQLite connection its page cache back after a scan.
+fn sqlite_cache_pragma() -> String {
+    format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
