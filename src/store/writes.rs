@@ -160,13 +160,7 @@ impl<'c> Tx<'c> {
                  updated_at = excluded.updated_at \
                  RETURNING id",
             )
-            .bind(&organisation.name)
-            .bind(&name_key)
-            .bind(&organisation.contact_name)
-            .bind(organisation.contact_email.as_str())
-            .bind(organisation.region.code())
-            .bind(organisation.region.country().code())
-            .bind(now)
+            .bind_organisation(organisation, &name_key, now)
             .fetch_one(&mut **transaction)
             .await?
         });
@@ -188,13 +182,7 @@ impl<'c> Tx<'c> {
         let sql = insert_submission_sql(self.backend());
         let id: i64 = on_backend!(Transaction, &mut self.transaction, |transaction| {
             sqlx::query_scalar(sql)
-                .bind(&organisation.name)
-                .bind(&name_key)
-                .bind(&organisation.contact_name)
-                .bind(organisation.contact_email.as_str())
-                .bind(organisation.region.code())
-                .bind(organisation.region.country().code())
-                .bind(now)
+                .bind_organisation(organisation, &name_key, now)
                 .bind_submission(details, &codes)
                 .bind(status.value())
                 .bind(source.value())
@@ -860,6 +848,14 @@ impl SubmissionCodes {
 /// Binds a submission's thirteen columns after `organisation_id` in the order
 /// `insert_submission` and `update_submission` name them, from `role` to `notes`.
 trait BindSubmission<'q>: Sized {
+    /// The organisation's name, name key, contact, region and country, then `now`.
+    fn bind_organisation(
+        self,
+        organisation: &'q Organisation,
+        name_key: &'q str,
+        now: DateTime<Utc>,
+    ) -> Self;
+
     fn bind_submission(self, details: &'q SubmissionDetails, codes: &'q SubmissionCodes) -> Self;
 }
 
@@ -872,7 +868,23 @@ where
     &'q str: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
     &'q String: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
     chrono::NaiveDate: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
+    DateTime<Utc>: sqlx::Encode<'q, Db> + sqlx::Type<Db>,
 {
+    fn bind_organisation(
+        self,
+        organisation: &'q Organisation,
+        name_key: &'q str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        self.bind(&organisation.name)
+            .bind(name_key)
+            .bind(&organisation.contact_name)
+            .bind(organisation.contact_email.as_str())
+            .bind(organisation.region.code())
+            .bind(organisation.region.country().code())
+            .bind(now)
+    }
+
     fn bind_submission(self, details: &'q SubmissionDetails, codes: &'q SubmissionCodes) -> Self {
         self.bind(details.role.value())
             .bind(details.mobility_type.value())
