@@ -111,114 +111,78 @@ impl MobilityColumns {
     /// order before the table is made, so that each column's values lie in that order
     /// in memory: every export then reads them front to back. The columns of owned
     /// texts, the slowest to make, are made on a second thread.
-    pub fn finish(self) -> PolarsResult<DataFrame> {
-        let MobilityColumns {
-            id,
-            mut reference,
-            status,
-            mut sending_organisation,
-            sending_region,
-            sending_region_name,
-            sending_country,
-            mut receiving_organisation,
-            receiving_region,
-            receiving_country,
-            mobility_type,
-            erasmus_activity_code,
-            participants,
-            fewer_opportunities,
-            start_date,
-            end_date,
-            days,
-            mut introduction,
-            source,
-        } = self;
-        let mut order: Vec<usize> = (0..id.len()).collect();
-        order.sort_unstable_by_key(|&row| (start_date[row], id[row]));
+    pub fn finish(mut self) -> PolarsResult<DataFrame> {
+        let mut order: Vec<usize> = (0..self.id.len()).collect();
+        order.sort_unstable_by_key(|&row| (self.start_date[row], self.id[row]));
         let order = &order;
-        let (texts, others) = std::thread::scope(|scope| {
+        let columns = std::thread::scope(|scope| {
             let texts = scope.spawn(|| {
                 [
-                    column("reference", taken(&mut reference, order)),
+                    column("reference", taken(&mut self.reference, order)),
                     column(
                         "sending_organisation",
-                        taken(&mut sending_organisation, order),
+                        taken(&mut self.sending_organisation, order),
                     ),
                     column(
                         "receiving_organisation",
-                        taken(&mut receiving_organisation, order),
+                        taken(&mut self.receiving_organisation, order),
                     ),
-                    column("introduction", taken(&mut introduction, order)),
+                    column("introduction", taken(&mut self.introduction, order)),
                 ]
             });
-            let others = [
-                column("status", copied(&status, order)),
-                column("sending_region", copied(&sending_region, order)),
-                column("sending_region_name", copied(&sending_region_name, order)),
-                column("sending_country", copied(&sending_country, order)),
-                column("receiving_region", copied(&receiving_region, order)),
-                column("receiving_country", copied(&receiving_country, order)),
-                column("mobility_type", copied(&mobility_type, order)),
+            let mut columns = vec![
+                column("status", copied(&self.status, order)),
+                column("sending_region", copied(&self.sending_region, order)),
+                column(
+                    "sending_region_name",
+                    copied(&self.sending_region_name, order),
+                ),
+                column("sending_country", copied(&self.sending_country, order)),
+                column("receiving_region", copied(&self.receiving_region, order)),
+                column("receiving_country", copied(&self.receiving_country, order)),
+                column("mobility_type", copied(&self.mobility_type, order)),
                 column(
                     "erasmus_activity_code",
-                    copied(&erasmus_activity_code, order),
+                    copied(&self.erasmus_activity_code, order),
                 ),
-                column("participants", copied(&participants, order)),
-                column("fewer_opportunities", copied(&fewer_opportunities, order)),
-                column("start_date", copied(&start_date, order)),
-                column("end_date", copied(&end_date, order)),
-                column("days", copied(&days, order)),
-                column("source", copied(&source, order)),
+                column("participants", copied(&self.participants, order)),
+                column(
+                    "fewer_opportunities",
+                    copied(&self.fewer_opportunities, order),
+                ),
+                column("start_date", copied(&self.start_date, order)),
+                column("end_date", copied(&self.end_date, order)),
+                column("days", copied(&self.days, order)),
+                column("source", copied(&self.source, order)),
             ];
-            (texts.join().expect("making columns does not panic"), others)
+            columns.extend(texts.join().expect("making columns does not panic"));
+            columns
         });
-        let [
-            reference,
-            sending_organisation,
-            receiving_organisation,
-            introduction,
-        ] = texts;
-        let [
-            status,
-            sending_region,
-            sending_region_name,
-            sending_country,
-            receiving_region,
-            receiving_country,
-            mobility_type,
-            erasmus_activity_code,
-            participants,
-            fewer_opportunities,
-            start_date,
-            end_date,
-            days,
-            source,
-        ] = others;
-        DataFrame::new(
-            order.len(),
-            vec![
-                reference,
-                status,
-                sending_organisation,
-                sending_region,
-                sending_region_name,
-                sending_country,
-                receiving_organisation,
-                receiving_region,
-                receiving_country,
-                mobility_type,
-                erasmus_activity_code,
-                participants,
-                fewer_opportunities,
-                start_date,
-                end_date,
-                days,
-                introduction,
-                source,
-            ],
-        )
+        DataFrame::new(order.len(), columns)?.select(MOBILITY_COLUMNS)
     }
 }
+
+/// The columns of the mobilities table, in their exported order.
+const MOBILITY_COLUMNS: [&str; 18] = [
+    "reference",
+    "status",
+    "sending_organisation",
+    "sending_region",
+    "sending_region_name",
+    "sending_country",
+    "receiving_organisation",
+    "receiving_region",
+    "receiving_country",
+    "mobility_type",
+    "erasmus_activity_code",
+    "participants",
+    "fewer_opportunities",
+    "start_date",
+    "end_date",
+    "days",
+    "introduction",
+    "source",
+];
 
 /// `values` in `order`.
 fn copied<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {

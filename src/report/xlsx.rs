@@ -173,7 +173,7 @@ impl RowsPiece {
         for row in rows {
             // Row 1 is the header.
             let number = row + 2;
-            let mut digits = itoa_buffer();
+            let mut digits: DigitBuffer = [0; 20];
             let digits = format_unsigned(&mut digits, number as u64);
             xml.extend_from_slice(b"<row r=\"");
             xml.extend_from_slice(digits);
@@ -216,7 +216,7 @@ fn write_cell(
         xml.extend_from_slice(kind);
         xml.push(b'>');
     };
-    let mut digits = itoa_buffer();
+    let mut digits: DigitBuffer = [0; 20];
     match cell {
         Cell::Empty => return Ok(()),
         Cell::Text(text) => {
@@ -320,11 +320,8 @@ fn looks_escaped(text: &[u8]) -> bool {
         && text[6] == b'_'
 }
 
+/// Room for any `u64` in decimal.
 type DigitBuffer = [u8; 20];
-
-fn itoa_buffer() -> DigitBuffer {
-    [0; 20]
-}
 
 /// `number` in decimal, written into the end of `buffer`.
 fn format_unsigned(buffer: &mut DigitBuffer, mut number: u64) -> &[u8] {

@@ -206,16 +206,7 @@ async fn a_malformed_message_does_not_stop_the_batch() {
         folder.path().join("missing.eml").display().to_string(),
     ])
     .unwrap();
-    let mut reports = Vec::new();
-    mobmatch::mail::ingest_sources(
-        &store,
-        &rules(),
-        &sources,
-        &indicatif::ProgressBar::hidden(),
-        |report| reports.push(report),
-    )
-    .await
-    .unwrap();
+    let reports = ingest_all(&store, &sources).await;
     let outcomes: Vec<Outcome> = reports.iter().map(|report| report.outcome).collect();
     assert_eq!(
         outcomes,
@@ -322,11 +313,16 @@ on_both_backends!(answers_to_one_sender_stop_at_the_hourly_limit, |database| {
 /// Ingests the `.eml` files of `folder` with `ingest_sources`: one batch, one commit.
 async fn ingest_folder(store: &Store, folder: &Path) -> Vec<IngestReport> {
     let sources = mobmatch::mail::list_sources(&[folder.display().to_string()]).unwrap();
+    ingest_all(store, &sources).await
+}
+
+/// Every report of `ingest_sources` over `sources`, in order.
+async fn ingest_all(store: &Store, sources: &[mobmatch::mail::MessageSource]) -> Vec<IngestReport> {
     let mut reports = Vec::new();
     mobmatch::mail::ingest_sources(
         store,
         &rules(),
-        &sources,
+        sources,
         &indicatif::ProgressBar::hidden(),
         |report| reports.push(report),
     )
@@ -438,16 +434,7 @@ async fn a_batch_writes_the_corpus_as_one_message_at_a_time_does() {
     let batched = TestDatabase::sqlite();
     let batched = batched.connect().await;
     let sources = mobmatch::mail::list_sources(&[corpus_folder().display().to_string()]).unwrap();
-    let mut reports = Vec::new();
-    mobmatch::mail::ingest_sources(
-        &batched,
-        &rules(),
-        &sources,
-        &indicatif::ProgressBar::hidden(),
-        |report| reports.push(report),
-    )
-    .await
-    .unwrap();
+    let reports = ingest_all(&batched, &sources).await;
 
     let one_at_a_time = TestDatabase::sqlite();
     let one_at_a_time = one_at_a_time.connect().await;
