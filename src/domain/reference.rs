@@ -41,8 +41,12 @@ pub(crate) fn fold_name(name: &str) -> String {
         if !folded.is_empty() {
             folded.push(' ');
         }
-        for character in word.chars().flat_map(char::to_lowercase) {
-            folded.push(strip_accent(character));
+        for character in word.chars() {
+            if character.is_ascii() {
+                folded.push(character.to_ascii_lowercase());
+            } else {
+                folded.extend(character.to_lowercase().map(strip_accent));
+            }
         }
     }
     folded

@@ -30,9 +30,10 @@ fn starts_quoted_original(lines: &[&str], index: usize) -> bool {
         || is_separator_banner(line)
         || is_attribution(line)
         || !line.trim().is_empty()
-            && lines
-                .get(index + 1)
-                .is_some_and(|next| is_attribution(&format!("{} {}", line.trim_end(), next.trim())))
+            && lines.get(index + 1).is_some_and(|next| {
+                ends_with_colon(next)
+                    && is_attribution(&format!("{} {}", line.trim_end(), next.trim()))
+            })
         || is_header_block(lines, index)
 }
 
@@ -58,6 +59,9 @@ const SEPARATOR_PHRASES: &[&str] = &[
 /// `-----Original Message-----`, `---------- Forwarded message ----------` and their
 /// translations; also Apple Mail's "Begin forwarded message:".
 fn is_separator_banner(line: &str) -> bool {
+    if !line.trim_start().starts_with("---") && !ends_with_colon(line) {
+        return false;
+    }
     let lower = line.trim().to_lowercase();
     let dashed = lower.starts_with("---") && lower.ends_with("---");
     let phrase = lower.trim_matches(|c: char| c == '-' || c.is_whitespace());
@@ -86,8 +90,11 @@ const ATTRIBUTION_VERBS: &[&str] = &[
 /// "On … wrote:", "El … escribió:", "Den … skrev …:", "Am … schrieb …:", "Le … a écrit :",
 /// and "Name <address> wrote:" or "Name <address> schrieb am …:" without an opening.
 fn is_attribution(line: &str) -> bool {
+    if !ends_with_colon(line) {
+        return false;
+    }
     let lower = line.trim().to_lowercase();
-    if !lower.ends_with(':') || lower.len() > 300 {
+    if lower.len() > 300 {
         return false;
     }
     let has_verb = ATTRIBUTION_VERBS.iter().any(|verb| lower.contains(verb));
@@ -96,6 +103,12 @@ fn is_attribution(line: &str) -> bool {
         .any(|opening| lower.starts_with(opening));
     let names_an_address = lower.contains('@') || (lower.contains('<') && lower.contains('>'));
     has_verb && (has_opening || names_an_address)
+}
+
+/// Whether `line` ends with a colon, as attributions and some banners do: most lines
+/// of a body are ruled out by this before they are lowercased.
+fn ends_with_colon(line: &str) -> bool {
+    line.trim_end().ends_with(':')
 }
 
 const FROM_LABELS: &[&str] = &["from", "de", "från", "von"];
