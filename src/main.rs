@@ -7,6 +7,11 @@ use mobmatch::config::{Config, DEFAULT_CONFIG_FILE};
 use mobmatch::demo::FolderNotFresh;
 use tracing_subscriber::EnvFilter;
 
+// Ingestion and the report allocate many small strings and columns on several threads;
+// glibc's allocator spent a fifth of ingestion's CPU time on them (see ARCHITECTURE.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli);
