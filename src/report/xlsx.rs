@@ -4,7 +4,8 @@
 //! the deflate stream, so the pieces joined in order are one stream, and their checksums
 //! combine into the entry's. The parts and their markup are those Excel writes for a
 //! plain sheet: typed cells, strings inline, a bold frozen header row, dates and shares
-//! with number formats.
+//! with number formats; but a cell names its reference only after a gap in its row, as
+//! the format allows and Excel, LibreOffice and calamine read.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -178,9 +179,14 @@ impl RowsPiece {
             xml.extend_from_slice(b"<row r=\"");
             xml.extend_from_slice(digits);
             xml.extend_from_slice(b"\">");
+            let mut follows_previous = true;
             for (index, column) in sheet.columns.iter().enumerate() {
                 let cell = column.cell(row);
-                write_cell(xml, &letters[index], digits, &cell, sheet, index, number)?;
+                // A cell without a reference is the one after the cell before it
+                // (ECMA-376 §18.3.1.4): only a cell after a gap needs one. This keeps a
+                // fifth of a large sheet's markup out of what is written and deflated.
+                let reference = (!follows_previous).then(|| (letters[index].as_slice(), digits));
+                follows_previous = write_cell(xml, reference, &cell, sheet, index, number)?;
             }
             xml.extend_from_slice(b"</row>");
         }
@@ -198,27 +204,31 @@ impl RowsPiece {
     }
 }
 
+/// Writes `cell`, with `reference` (its column's letters and its row's number) when
+/// given; returns whether a cell was written: an empty one is left out.
 fn write_cell(
     xml: &mut Vec<u8>,
-    letters: &[u8],
-    row_digits: &[u8],
+    reference: Option<(&[u8], &[u8])>,
     cell: &Cell<'_>,
     sheet: &Sheet<'_>,
     column: usize,
     row: usize,
-) -> Result<(), ReportError> {
+) -> Result<bool, ReportError> {
     let start = |xml: &mut Vec<u8>, style: &[u8], kind: &[u8]| {
-        xml.extend_from_slice(b"<c r=\"");
-        xml.extend_from_slice(letters);
-        xml.extend_from_slice(row_digits);
-        xml.push(b'"');
+        xml.extend_from_slice(b"<c");
+        if let Some((letters, row_digits)) = reference {
+            xml.extend_from_slice(b" r=\"");
+            xml.extend_from_slice(letters);
+            xml.extend_from_slice(row_digits);
+            xml.push(b'"');
+        }
         xml.extend_from_slice(style);
         xml.extend_from_slice(kind);
         xml.push(b'>');
     };
     let mut digits: DigitBuffer = [0; 20];
     match cell {
-        Cell::Empty => return Ok(()),
+        Cell::Empty => return Ok(false),
         Cell::Text(text) => {
             if text.len() > MAX_TEXT_CHARACTERS && text.chars().count() > MAX_TEXT_CHARACTERS {
                 return Err(ReportError::TextTooLongForExcel {
@@ -230,7 +240,7 @@ fn write_cell(
             start(xml, b"", b" t=\"inlineStr\"");
             write_inline_text(xml, text);
             xml.extend_from_slice(b"</c>");
-            return Ok(());
+            return Ok(true);
         }
         Cell::Integer(number) => {
             start(xml, b"", b"");
@@ -243,7 +253,7 @@ fn write_cell(
         Cell::Number(number) | Cell::Percent(number) => {
             // Excel has no infinity and no NaN: such a share is shown as unknown.
             if !number.is_finite() {
-                return Ok(());
+                return Ok(false);
             }
             let style = if matches!(cell, Cell::Percent(_)) {
                 STYLE_PERCENT
@@ -269,7 +279,7 @@ fn write_cell(
         }
     }
     xml.extend_from_slice(b"</v></c>");
-    Ok(())
+    Ok(true)
 }
 
 /// Days since Excel's day 0 (1899-12-30, so that 1900-03-01 onwards count as Excel does).
@@ -759,6 +769,16 @@ mod tests {
         assert_eq!(rows[4][1], Data::Empty);
         assert_eq!(rows[1][2], Data::Float(0.25));
         assert_eq!(rows[4][2], Data::Empty, "NaN is written as unknown");
+        assert_eq!(
+            rows[4][3],
+            Data::Bool(true),
+            "a cell after a gap keeps its column"
+        );
+        assert_eq!(
+            rows[7][1],
+            Data::Float(2.0),
+            "a cell after an empty text too"
+        );
         assert_eq!(rows[1][3], Data::Bool(true));
         assert_eq!(rows[2][3], Data::Bool(false));
         let day = |row: usize| match &rows[row][4] {
