@@ -4,7 +4,11 @@
 use chrono::NaiveDate;
 use polars::prelude::*;
 
-use crate::domain::{Mobility, MobilityDetails, MobilityId, Population, Source, Submission};
+use std::fmt::{Display, Write};
+
+use crate::domain::{
+    IntroductionId, Mobility, MobilityDetails, MobilityId, Population, Source, Submission,
+};
 
 /// Every mobility record, one row each, with the Erasmus+ activity code. Organisation
 /// names are kept; contact names and addresses are not part of a mobility.
@@ -23,7 +27,6 @@ pub fn mobilities_frame(mobilities: &[Mobility]) -> PolarsResult<DataFrame> {
 #[derive(Default)]
 pub struct MobilityColumns {
     id: Vec<i64>,
-    reference: Vec<String>,
     status: Vec<&'static str>,
     sending_organisation: Vec<String>,
     sending_region: Vec<&'static str>,
@@ -39,14 +42,13 @@ pub struct MobilityColumns {
     start_date: Vec<NaiveDate>,
     end_date: Vec<NaiveDate>,
     days: Vec<u32>,
-    introduction: Vec<Option<String>>,
+    introduction: Vec<Option<i64>>,
     source: Vec<&'static str>,
 }
 
 impl MobilityColumns {
     pub fn push(&mut self, id: MobilityId, details: MobilityDetails, source: Source) {
         self.id.push(id.get());
-        self.reference.push(id.to_string());
         self.status.push(details.status.value());
         self.sending_region.push(details.sending_region.code());
         self.sending_region_name.push(details.sending_region.name());
@@ -69,7 +71,7 @@ impl MobilityColumns {
         self.end_date.push(details.dates.end());
         self.days.push(details.dates.days());
         self.introduction
-            .push(details.introduction.map(|id| id.to_string()));
+            .push(details.introduction.map(|id| id.get()));
         self.source.push(source.value());
         self.sending_organisation.push(details.sending_organisation);
         // CSV and Excel cannot tell an empty text from a missing one.
@@ -81,7 +83,6 @@ impl MobilityColumns {
     /// These columns followed by `other`'s.
     pub fn append(mut self, mut other: MobilityColumns) -> MobilityColumns {
         self.id.append(&mut other.id);
-        self.reference.append(&mut other.reference);
         self.status.append(&mut other.status);
         self.sending_organisation
             .append(&mut other.sending_organisation);
@@ -110,7 +111,8 @@ impl MobilityColumns {
     /// The table, its rows sorted by start date, then by record. The rows are put in
     /// order before the table is made, so that each column's values lie in that order
     /// in memory: every export then reads them front to back. The columns of owned
-    /// texts, the slowest to make, are made on a second thread.
+    /// texts, the slowest to make, are made on a second thread, the references from the
+    /// ids as they are put in.
     pub fn finish(mut self) -> PolarsResult<DataFrame> {
         let mut order: Vec<usize> = (0..self.id.len()).collect();
         order.sort_unstable_by_key(|&row| (self.start_date[row], self.id[row]));
@@ -118,7 +120,10 @@ impl MobilityColumns {
         let columns = std::thread::scope(|scope| {
             let texts = scope.spawn(|| {
                 [
-                    column("reference", taken(&mut self.reference, order)),
+                    references(
+                        "reference",
+                        order.iter().map(|&row| Some(MobilityId::new(self.id[row]))),
+                    ),
                     column(
                         "sending_organisation",
                         taken(&mut self.sending_organisation, order),
@@ -127,7 +132,12 @@ impl MobilityColumns {
                         "receiving_organisation",
                         taken(&mut self.receiving_organisation, order),
                     ),
-                    column("introduction", taken(&mut self.introduction, order)),
+                    references(
+                        "introduction",
+                        order
+                            .iter()
+                            .map(|&row| self.introduction[row].map(IntroductionId::new)),
+                    ),
                 ]
             });
             let mut columns = vec![
@@ -195,6 +205,28 @@ fn taken<T: Default>(values: &mut [T], order: &[usize]) -> Vec<T> {
         .iter()
         .map(|&row| std::mem::take(&mut values[row]))
         .collect()
+}
+
+/// A column of references (`M-12`), made from the ids when the table is made: each is
+/// written into one buffer and copied into the column from there, rather than held as
+/// a text of its own per record until then.
+fn references<Reference: Display>(
+    name: &str,
+    references: impl ExactSizeIterator<Item = Option<Reference>>,
+) -> Column {
+    let mut column = StringChunkedBuilder::new(name.into(), references.len());
+    let mut text = String::new();
+    for reference in references {
+        match reference {
+            Some(reference) => {
+                text.clear();
+                write!(text, "{reference}").expect("writing to a string does not fail");
+                column.append_value(&text);
+            }
+            None => column.append_null(),
+        }
+    }
+    column.finish().into_column()
 }
 
 /// Population figures: `region`, `year`, `vet_learners`, `ivet_graduates` (nullable).
@@ -321,4 +353,65 @@ where
     Series: NamedFrom<Values, Phantom>,
 {
     Series::new(name.into(), values).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, NaiveDate};
+
+    use super::*;
+    use crate::domain::{Country, DateWindow, Destination, MobilityStatus, MobilityType, Region};
+
+    fn mobility(id: i64, start_day: u32, introduction: Option<i64>) -> Mobility {
+        let start = NaiveDate::from_ymd_opt(2026, 3, start_day).unwrap();
+        Mobility {
+            id: MobilityId::new(id),
+            details: MobilityDetails {
+                sending_organisation: format!("School {id}"),
+                sending_region: Region::parse("ES21").unwrap(),
+                receiving_organisation: "Host".to_owned(),
+                destination: Destination::country_only(Country::parse("SE").unwrap()),
+                mobility_type: MobilityType::VetLearner,
+                participants: 2,
+                fewer_opportunities: 1,
+                dates: DateWindow::new(start, start).unwrap(),
+                status: MobilityStatus::Completed,
+                introduction: introduction.map(IntroductionId::new),
+            },
+            source: Source::Email,
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn texts(frame: &DataFrame, name: &str) -> Vec<Option<String>> {
+        frame
+            .column(name)
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .map(|text| text.map(str::to_owned))
+            .collect()
+    }
+
+    #[test]
+    fn rows_come_by_start_date_then_record_with_their_references() {
+        let frame = mobilities_frame(&[
+            mobility(12, 9, Some(7)),
+            mobility(3, 20, None),
+            mobility(5, 9, None),
+        ])
+        .unwrap();
+        let some = |text: &str| Some(text.to_owned());
+        assert_eq!(
+            texts(&frame, "reference"),
+            [some("M-5"), some("M-12"), some("M-3")]
+        );
+        assert_eq!(texts(&frame, "introduction"), [None, some("I-7"), None]);
+        assert_eq!(
+            texts(&frame, "sending_organisation"),
+            [some("School 5"), some("School 12"), some("School 3")]
+        );
+    }
 }
