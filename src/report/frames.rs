@@ -1,13 +1,13 @@
 //! Domain values as polars tables. The column names here are the export interface
 //! documented in `reports/README.md`: they stay stable.
 
-use chrono::NaiveDate;
-use polars::prelude::*;
-
 use std::fmt::{Display, Write};
 
+use polars::prelude::*;
+
 use crate::domain::{
-    IntroductionId, Mobility, MobilityDetails, MobilityId, Population, Source, Submission,
+    DateWindow, Destination, IntroductionId, Mobility, MobilityDetails, MobilityId, MobilityStatus,
+    MobilityType, Population, Region, Source, Submission,
 };
 
 /// Every mobility record, one row each, with the Erasmus+ activity code. Organisation
@@ -20,64 +20,45 @@ pub fn mobilities_frame(mobilities: &[Mobility]) -> PolarsResult<DataFrame> {
     columns.finish()
 }
 
-/// The columns of [`mobilities_frame`], filled one record at a time as the records are
-/// read, so that a report over a million of them never holds them all as records too.
-/// The records may come in any order: the table is sorted by start date, then by record,
-/// once they are all in, which is much faster than having the database sort whole rows.
+/// The values behind [`mobilities_frame`], a column each, filled one record at a time as
+/// the records are read, so that a report over a million of them never holds them all as
+/// records too. What a value implies (a region's name and country, the activity code,
+/// the days) is made with the table. The records may come in any order: the table is
+/// sorted by start date, then by record, once they are all in, which is much faster than
+/// having the database sort whole rows.
 #[derive(Default)]
 pub struct MobilityColumns {
     id: Vec<i64>,
-    status: Vec<&'static str>,
+    status: Vec<MobilityStatus>,
     sending_organisation: Vec<String>,
-    sending_region: Vec<&'static str>,
-    sending_region_name: Vec<&'static str>,
-    sending_country: Vec<&'static str>,
+    sending_region: Vec<Region>,
     receiving_organisation: Vec<Option<String>>,
-    receiving_region: Vec<Option<&'static str>>,
-    receiving_country: Vec<&'static str>,
-    mobility_type: Vec<&'static str>,
-    erasmus_activity_code: Vec<Option<&'static str>>,
+    destination: Vec<Destination>,
+    mobility_type: Vec<MobilityType>,
     participants: Vec<u32>,
     fewer_opportunities: Vec<u32>,
-    start_date: Vec<NaiveDate>,
-    end_date: Vec<NaiveDate>,
-    days: Vec<u32>,
-    introduction: Vec<Option<i64>>,
-    source: Vec<&'static str>,
+    dates: Vec<DateWindow>,
+    introduction: Vec<Option<IntroductionId>>,
+    source: Vec<Source>,
 }
 
 impl MobilityColumns {
     pub fn push(&mut self, id: MobilityId, details: MobilityDetails, source: Source) {
         self.id.push(id.get());
-        self.status.push(details.status.value());
-        self.sending_region.push(details.sending_region.code());
-        self.sending_region_name.push(details.sending_region.name());
-        self.sending_country
-            .push(details.sending_region.country().code());
-        self.receiving_region.push(
-            details
-                .destination
-                .nuts_region()
-                .map(|region| region.code()),
-        );
-        self.receiving_country
-            .push(details.destination.country().code());
-        self.mobility_type.push(details.mobility_type.value());
-        self.erasmus_activity_code
-            .push(details.erasmus_activity_code());
-        self.participants.push(details.participants);
-        self.fewer_opportunities.push(details.fewer_opportunities);
-        self.start_date.push(details.dates.start());
-        self.end_date.push(details.dates.end());
-        self.days.push(details.dates.days());
-        self.introduction
-            .push(details.introduction.map(|id| id.get()));
-        self.source.push(source.value());
+        self.status.push(details.status);
         self.sending_organisation.push(details.sending_organisation);
+        self.sending_region.push(details.sending_region);
         // CSV and Excel cannot tell an empty text from a missing one.
         self.receiving_organisation.push(
             (!details.receiving_organisation.is_empty()).then_some(details.receiving_organisation),
         );
+        self.destination.push(details.destination);
+        self.mobility_type.push(details.mobility_type);
+        self.participants.push(details.participants);
+        self.fewer_opportunities.push(details.fewer_opportunities);
+        self.dates.push(details.dates);
+        self.introduction.push(details.introduction);
+        self.source.push(source);
     }
 
     /// These columns followed by `other`'s.
@@ -87,22 +68,14 @@ impl MobilityColumns {
         self.sending_organisation
             .append(&mut other.sending_organisation);
         self.sending_region.append(&mut other.sending_region);
-        self.sending_region_name
-            .append(&mut other.sending_region_name);
-        self.sending_country.append(&mut other.sending_country);
         self.receiving_organisation
             .append(&mut other.receiving_organisation);
-        self.receiving_region.append(&mut other.receiving_region);
-        self.receiving_country.append(&mut other.receiving_country);
+        self.destination.append(&mut other.destination);
         self.mobility_type.append(&mut other.mobility_type);
-        self.erasmus_activity_code
-            .append(&mut other.erasmus_activity_code);
         self.participants.append(&mut other.participants);
         self.fewer_opportunities
             .append(&mut other.fewer_opportunities);
-        self.start_date.append(&mut other.start_date);
-        self.end_date.append(&mut other.end_date);
-        self.days.append(&mut other.days);
+        self.dates.append(&mut other.dates);
         self.introduction.append(&mut other.introduction);
         self.source.append(&mut other.source);
         self
@@ -115,7 +88,7 @@ impl MobilityColumns {
     /// ids as they are put in.
     pub fn finish(mut self) -> PolarsResult<DataFrame> {
         let mut order: Vec<usize> = (0..self.id.len()).collect();
-        order.sort_unstable_by_key(|&row| (self.start_date[row], self.id[row]));
+        order.sort_unstable_by_key(|&row| (self.dates[row].start(), self.id[row]));
         let order = &order;
         let columns = std::thread::scope(|scope| {
             let texts = scope.spawn(|| {
@@ -134,36 +107,59 @@ impl MobilityColumns {
                     ),
                     references(
                         "introduction",
-                        order
-                            .iter()
-                            .map(|&row| self.introduction[row].map(IntroductionId::new)),
+                        order.iter().map(|&row| self.introduction[row]),
                     ),
                 ]
             });
+            let sending_region = |row: usize| self.sending_region[row];
+            let destination = |row: usize| self.destination[row];
+            let dates = |row: usize| self.dates[row];
             let mut columns = vec![
-                column("status", copied(&self.status, order)),
-                column("sending_region", copied(&self.sending_region, order)),
+                column("status", in_order(order, |row| self.status[row].value())),
+                column(
+                    "sending_region",
+                    in_order(order, |row| sending_region(row).code()),
+                ),
                 column(
                     "sending_region_name",
-                    copied(&self.sending_region_name, order),
+                    in_order(order, |row| sending_region(row).name()),
                 ),
-                column("sending_country", copied(&self.sending_country, order)),
-                column("receiving_region", copied(&self.receiving_region, order)),
-                column("receiving_country", copied(&self.receiving_country, order)),
-                column("mobility_type", copied(&self.mobility_type, order)),
+                column(
+                    "sending_country",
+                    in_order(order, |row| sending_region(row).country().code()),
+                ),
+                column(
+                    "receiving_region",
+                    in_order(order, |row| {
+                        destination(row).nuts_region().map(|region| region.code())
+                    }),
+                ),
+                column(
+                    "receiving_country",
+                    in_order(order, |row| destination(row).country().code()),
+                ),
+                column(
+                    "mobility_type",
+                    in_order(order, |row| self.mobility_type[row].value()),
+                ),
                 column(
                     "erasmus_activity_code",
-                    copied(&self.erasmus_activity_code, order),
+                    in_order(order, |row| {
+                        self.mobility_type[row].erasmus_activity_code(dates(row).days())
+                    }),
                 ),
-                column("participants", copied(&self.participants, order)),
+                column(
+                    "participants",
+                    in_order(order, |row| self.participants[row]),
+                ),
                 column(
                     "fewer_opportunities",
-                    copied(&self.fewer_opportunities, order),
+                    in_order(order, |row| self.fewer_opportunities[row]),
                 ),
-                column("start_date", copied(&self.start_date, order)),
-                column("end_date", copied(&self.end_date, order)),
-                column("days", copied(&self.days, order)),
-                column("source", copied(&self.source, order)),
+                column("start_date", in_order(order, |row| dates(row).start())),
+                column("end_date", in_order(order, |row| dates(row).end())),
+                column("days", in_order(order, |row| dates(row).days())),
+                column("source", in_order(order, |row| self.source[row].value())),
             ];
             columns.extend(texts.join().expect("making columns does not panic"));
             columns
@@ -194,9 +190,9 @@ const MOBILITY_COLUMNS: [&str; 18] = [
     "source",
 ];
 
-/// `values` in `order`.
-fn copied<T: Copy>(values: &[T], order: &[usize]) -> Vec<T> {
-    order.iter().map(|&row| values[row]).collect()
+/// What `value` gives for each row, in `order`.
+fn in_order<T>(order: &[usize], value: impl Fn(usize) -> T) -> Vec<T> {
+    order.iter().map(|&row| value(row)).collect()
 }
 
 /// `values` moved out in `order`, leaving defaults behind.
