@@ -58,10 +58,10 @@ fn write_workbook_in_pieces(
     package.start_streamed("xl/worksheets/sheet1.xml")?;
     let letters: Vec<Vec<u8>> = (0..sheet.columns.len()).map(column_letters).collect();
     let head = sheet_head(sheet, &letters);
-    package.stream(&head, &deflate(&head, false)?)?;
+    package.stream(&checksum(&head), &deflate(&head, false)?)?;
     write_rows(sheet, &letters, rows_per_piece, &mut package)?;
     let tail = SHEET_TAIL.as_bytes();
-    package.stream(tail, &deflate(tail, true)?)?;
+    package.stream(&checksum(tail), &deflate(tail, true)?)?;
     package.end_streamed()?;
     package.finish()
 }
@@ -127,7 +127,7 @@ fn write_rows<W: Write>(
                     .expect("no worker panics");
                 progress.done.remove(&index).expect("waited for")
             };
-            let written = piece.and_then(|piece| package.stream_piece(&piece));
+            let written = piece.and_then(|piece| package.stream(&piece.crc, &piece.deflated));
             let mut progress = lock(&progress);
             progress.written = index + 1;
             progress.failed |= written.is_err();
@@ -195,11 +195,9 @@ impl RowsPiece {
                 part: "a piece of the sheet",
             });
         }
-        let mut crc = Crc::new();
-        crc.update(xml);
         Ok(RowsPiece {
             deflated: deflate(xml, false)?,
-            crc,
+            crc: checksum(xml),
         })
     }
 }
@@ -459,6 +457,23 @@ struct Entry {
     offset: u32,
 }
 
+impl Entry {
+    /// The fields the local header and the central directory both give, in their
+    /// order: the version needed, flags, method, time, date, checksum, sizes and the
+    /// name's length.
+    fn write_shared_fields(&self, bytes: &mut Vec<u8>) {
+        bytes.extend_from_slice(&VERSION_NEEDED.to_le_bytes());
+        bytes.extend_from_slice(&self.flags.to_le_bytes());
+        bytes.extend_from_slice(&DEFLATED.to_le_bytes());
+        bytes.extend_from_slice(&DOS_TIME.to_le_bytes());
+        bytes.extend_from_slice(&DOS_DATE.to_le_bytes());
+        bytes.extend_from_slice(&self.crc.to_le_bytes());
+        bytes.extend_from_slice(&self.compressed.to_le_bytes());
+        bytes.extend_from_slice(&self.size.to_le_bytes());
+        bytes.extend_from_slice(&(self.name.len() as u16).to_le_bytes());
+    }
+}
+
 /// The entry being streamed: where it starts, and its checksum and sizes so far.
 struct Streamed {
     name: &'static str,
@@ -476,6 +491,13 @@ const VERSION_NEEDED: u16 = 20;
 /// The general purpose flag of an entry followed by a data descriptor.
 const HAS_DATA_DESCRIPTOR: u16 = 1 << 3;
 
+/// The CRC-32 and length of `bytes`, which ZIP entries carry.
+fn checksum(bytes: &[u8]) -> Crc {
+    let mut crc = Crc::new();
+    crc.update(bytes);
+    crc
+}
+
 fn zip_size(size: u64, part: &'static str) -> Result<u32, ReportError> {
     u32::try_from(size).map_err(|_| ReportError::TooLargeForXlsx { part })
 }
@@ -492,12 +514,10 @@ impl<W: Write> Package<W> {
 
     fn add(&mut self, name: &'static str, contents: &[u8]) -> Result<(), ReportError> {
         let deflated = deflate(contents, true)?;
-        let mut crc = Crc::new();
-        crc.update(contents);
         let entry = Entry {
             name,
             flags: 0,
-            crc: crc.sum(),
+            crc: checksum(contents).sum(),
             compressed: zip_size(deflated.len() as u64, name)?,
             size: zip_size(contents.len() as u64, name)?,
             offset: zip_size(self.written, name)?,
@@ -529,22 +549,14 @@ impl<W: Write> Package<W> {
         Ok(())
     }
 
-    /// Adds `xml`, deflated as `deflated`, to the entry being streamed.
-    fn stream(&mut self, xml: &[u8], deflated: &[u8]) -> Result<(), ReportError> {
+    /// Adds XML, deflated as `deflated`, to the entry being streamed; `crc` is the
+    /// XML's checksum and length.
+    fn stream(&mut self, crc: &Crc, deflated: &[u8]) -> Result<(), ReportError> {
         let streamed = self.streamed.as_mut().expect("an entry is being streamed");
-        streamed.crc.update(xml);
-        streamed.size += xml.len() as u64;
+        streamed.crc.combine(crc);
+        streamed.size += u64::from(crc.amount());
         streamed.compressed += deflated.len() as u64;
         self.write(deflated)?;
-        Ok(())
-    }
-
-    fn stream_piece(&mut self, piece: &RowsPiece) -> Result<(), ReportError> {
-        let streamed = self.streamed.as_mut().expect("an entry is being streamed");
-        streamed.crc.combine(&piece.crc);
-        streamed.size += u64::from(piece.crc.amount());
-        streamed.compressed += piece.deflated.len() as u64;
-        self.write(&piece.deflated)?;
         Ok(())
     }
 
@@ -571,15 +583,7 @@ impl<W: Write> Package<W> {
     fn write_local_header(&mut self, entry: &Entry) -> io::Result<()> {
         let mut header = Vec::with_capacity(30 + entry.name.len());
         header.extend_from_slice(&0x0403_4b50_u32.to_le_bytes());
-        header.extend_from_slice(&VERSION_NEEDED.to_le_bytes());
-        header.extend_from_slice(&entry.flags.to_le_bytes());
-        header.extend_from_slice(&DEFLATED.to_le_bytes());
-        header.extend_from_slice(&DOS_TIME.to_le_bytes());
-        header.extend_from_slice(&DOS_DATE.to_le_bytes());
-        header.extend_from_slice(&entry.crc.to_le_bytes());
-        header.extend_from_slice(&entry.compressed.to_le_bytes());
-        header.extend_from_slice(&entry.size.to_le_bytes());
-        header.extend_from_slice(&(entry.name.len() as u16).to_le_bytes());
+        entry.write_shared_fields(&mut header);
         header.extend_from_slice(&0_u16.to_le_bytes());
         header.extend_from_slice(entry.name.as_bytes());
         self.write(&header)
@@ -596,16 +600,9 @@ impl<W: Write> Package<W> {
         let mut directory = Vec::new();
         for entry in &self.entries {
             directory.extend_from_slice(&0x0201_4b50_u32.to_le_bytes());
+            // The version that made the entry, then the fields the local header has too.
             directory.extend_from_slice(&VERSION_NEEDED.to_le_bytes());
-            directory.extend_from_slice(&VERSION_NEEDED.to_le_bytes());
-            directory.extend_from_slice(&entry.flags.to_le_bytes());
-            directory.extend_from_slice(&DEFLATED.to_le_bytes());
-            directory.extend_from_slice(&DOS_TIME.to_le_bytes());
-            directory.extend_from_slice(&DOS_DATE.to_le_bytes());
-            directory.extend_from_slice(&entry.crc.to_le_bytes());
-            directory.extend_from_slice(&entry.compressed.to_le_bytes());
-            directory.extend_from_slice(&entry.size.to_le_bytes());
-            directory.extend_from_slice(&(entry.name.len() as u16).to_le_bytes());
+            entry.write_shared_fields(&mut directory);
             // Extra field, comment, disk number, internal and external attributes.
             directory.extend_from_slice(&[0; 12]);
             directory.extend_from_slice(&entry.offset.to_le_bytes());
