@@ -43,7 +43,7 @@ pub enum ReportInputError {
     Report(#[from] ReportError),
 }
 
-/// Every stored mobility, streamed into report columns row by row, and the population.
+/// Every stored mobility in report columns ([`read_mobility_columns`]), and the population.
 pub async fn read_report_input(store: &Store) -> Result<ReportInput, ReportInputError> {
     let mobilities = read_mobility_columns(store).await?;
     let population = store.population().await?;

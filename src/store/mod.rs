@@ -83,9 +83,14 @@ const SQLITE_WAL_CHECKPOINT_PAGES: u32 = 10_000;
 /// reads, so a daemon whose connections all read much holds up to that much each.
 const SQLITE_CACHE_KIB: u32 = 32 * 1024;
 
+/// `cache_size` for [`SQLITE_CACHE_KIB`]: a negative size is in KiB.
+fn sqlite_cache_size() -> String {
+    format!("-{SQLITE_CACHE_KIB}")
+}
+
 /// The statement that gives a SQLite connection its page cache back after a scan.
 fn sqlite_cache_pragma() -> String {
-    format!("PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    format!("PRAGMA cache_size = {}", sqlite_cache_size())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,7 +142,7 @@ impl Store {
                     "wal_autocheckpoint",
                     SQLITE_WAL_CHECKPOINT_PAGES.to_string(),
                 )
-                .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"))
+                .pragma("cache_size", sqlite_cache_size())
                 // An ingestion batch runs behind a savepoint, whose journal of the pages it
                 // changes went to temporary files past 64 KiB: 87,000 writes per 10,000
                 // messages, more than the write-ahead log took. The journal is rolled back
