@@ -1,4 +1,4 @@
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 //! mobmatch: the mobility matchmaking daemon of EARLALL's skills partnership.
 //! See ARCHITECTURE.md for the map of this crate.
 

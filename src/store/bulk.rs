@@ -1,17 +1,23 @@
-//! Reads of whole tables for reports. A report over a million mobilities reads them in
-//! pages of ids, each page one row whose single value is the page's records as a JSON
-//! array built by the database: row by row, the driver's per-row hand-over between its
-//! thread and ours cost several times more than the records themselves. The ids are
-//! split into ranges read at once, on a task each; in each range the next page is read
-//! while this one is parsed, and each record is handed to the caller as it is parsed
-//! instead of being collected first. Values are borrowed from the page where they
-//! need no unescaping, and a code or date is parsed once per distinct text, not once per
-//! row: a million mobilities share a few hundred regions and dates.
+//! Reads of whole tables for reports. The ids of the mobilities are split into ranges
+//! read at once, on a task each, and each record is handed to the caller as it is
+//! parsed instead of being collected first. SQLite's rows are stepped through by SQLite
+//! itself on a blocking thread, on the handle sqlx lends for direct calls: through
+//! sqlx, its worker thread hands each row over with a wake-up and copies every value,
+//! which cost several times more than the records themselves. PostgreSQL sends pages
+//! of ids, each page one row whose single value is the page's records as a JSON array,
+//! the next page read while this one is parsed. Values are borrowed from the row or page
+//! where they need no unescaping, and a code or date is parsed once per distinct text,
+//! not once per row: a million mobilities share a few hundred regions and dates.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::ops::Range;
 
 use chrono::NaiveDate;
+use rusqlite::types::{FromSqlResult, ValueRef};
+use sqlx::pool::PoolConnection;
+use sqlx::postgres::PgPool;
+use sqlx::sqlite::Sqlite;
 
 use super::rows::{count, parse};
 use super::{Pool, Store, StoreError};
@@ -30,12 +36,13 @@ macro_rules! reported_mobility_columns {
     };
 }
 
-/// The mobilities whose ids are in `[$1, $2)` as one JSON array of arrays.
-const SQLITE_MOBILITY_PAGE_SQL: &str = concat!(
-    "SELECT json_group_array(json_array(",
+/// The mobilities whose ids are in `[?1, ?2)`, for SQLite to step through.
+const SQLITE_MOBILITIES_SQL: &str = concat!(
+    "SELECT ",
     reported_mobility_columns!(),
-    ")) FROM mobilities WHERE id >= $1 AND id < $2"
+    " FROM mobilities WHERE id >= ?1 AND id < ?2"
 );
+/// The mobilities whose ids are in `[$1, $2)` as one JSON array of arrays.
 const POSTGRES_MOBILITY_PAGE_SQL: &str = concat!(
     "SELECT COALESCE(json_agg(json_build_array(",
     reported_mobility_columns!(),
@@ -73,17 +80,10 @@ impl Store {
         let span = (last - first + parts) / parts;
         let tasks: Vec<_> = (0..parts)
             .map(|part| {
-                let store = self.clone();
-                let mut value = start();
+                let pool = self.pool.clone();
+                let value = start();
                 let ids = first + part * span..(first + (part + 1) * span).min(last + 1);
-                tokio::spawn(async move {
-                    store
-                        .visit_mobilities(ids, |id, details, source| {
-                            visit(&mut value, id, details, source);
-                        })
-                        .await?;
-                    Ok::<T, StoreError>(value)
-                })
+                tokio::spawn(fold_mobility_range(pool, ids, value, visit))
             })
             .collect();
         let mut values = Vec::with_capacity(tasks.len());
@@ -92,77 +92,128 @@ impl Store {
         }
         Ok(values)
     }
+}
 
-    /// The mobilities whose ids are in `ids`, page by page, the next page read while
-    /// this one is parsed.
-    async fn visit_mobilities(
-        &self,
-        ids: std::ops::Range<i64>,
-        mut visit: impl FnMut(MobilityId, MobilityDetails, Source),
-    ) -> Result<(), StoreError> {
-        let mut parsed = ParsedValues::default();
-        let mut next_page = (!ids.is_empty()).then(|| self.read_mobility_page(ids.start, ids.end));
-        while let Some(page) = next_page.take() {
-            let (end, json) = page.await.expect("reading a page does not panic")?;
-            if end < ids.end {
-                next_page = Some(self.read_mobility_page(end, ids.end));
-            }
-            let rows: Vec<MobilityText<'_>> =
-                serde_json::from_str(&json).map_err(|error| StoreError::Corrupt {
-                    table: TABLE,
-                    column: "(a row)",
-                    value: error.to_string(),
-                    expected: "the columns of a mobility with their types".to_owned(),
+/// The mobilities whose ids are in `ids` folded into `value` by `visit`.
+async fn fold_mobility_range<T: Send + 'static>(
+    pool: Pool,
+    ids: Range<i64>,
+    mut value: T,
+    visit: fn(&mut T, MobilityId, MobilityDetails, Source),
+) -> Result<T, StoreError> {
+    match pool {
+        Pool::Sqlite(pool) => {
+            let connection = pool.acquire().await?;
+            tokio::task::spawn_blocking(move || {
+                scan_sqlite_mobilities(connection, ids, |id, details, source| {
+                    visit(&mut value, id, details, source);
                 })?;
-            for text in &rows {
-                let (details, source) = parsed.mobility(text)?;
-                visit(MobilityId::new(text.id), details, source);
-            }
+                Ok(value)
+            })
+            .await
+            .expect("reading mobilities does not panic")
         }
-        Ok(())
+        Pool::Postgres(pool) => {
+            visit_postgres_mobility_pages(pool, ids, |id, details, source| {
+                visit(&mut value, id, details, source);
+            })
+            .await?;
+            Ok(value)
+        }
     }
+}
 
-    /// Starts reading the page of mobilities whose ids begin at `start` (and end before
-    /// `before`) on a task of its own, so that the database builds it while the page
-    /// before is parsed. The task returns where the page ends, and the page.
-    fn read_mobility_page(
-        &self,
-        start: i64,
-        before: i64,
-    ) -> tokio::task::JoinHandle<Result<(i64, String), StoreError>> {
-        let pool = self.pool.clone();
-        let end = start.saturating_add(PAGE_IDS).min(before);
-        tokio::spawn(async move {
-            let json: String = match &pool {
-                Pool::Sqlite(pool) => {
-                    // The scan reads each page of the table once: with SQLite's own small
-                    // page cache, not the connection's large one, a million mobilities
-                    // do not fill a cache per reading connection (peak memory).
-                    let mut connection = pool.acquire().await?;
-                    sqlx::query(SCAN_CACHE_SQL)
-                        .execute(&mut *connection)
-                        .await?;
-                    let page = sqlx::query_scalar(SQLITE_MOBILITY_PAGE_SQL)
-                        .bind(start)
-                        .bind(end)
-                        .fetch_one(&mut *connection)
-                        .await;
-                    sqlx::query(&super::sqlite_cache_pragma())
-                        .execute(&mut *connection)
-                        .await?;
-                    page?
-                }
-                Pool::Postgres(pool) => {
-                    sqlx::query_scalar(POSTGRES_MOBILITY_PAGE_SQL)
-                        .bind(start)
-                        .bind(end)
-                        .fetch_one(pool)
-                        .await?
-                }
-            };
-            Ok((end, json))
-        })
+/// The mobilities whose ids are in `ids`, stepped through by SQLite itself on this
+/// (blocking) thread, on the connection's handle that sqlx lends for direct calls.
+/// Through sqlx, each row would be handed over from the connection's worker thread and
+/// its values copied, which cost several times more than reading the rows. The scan
+/// uses SQLite's small default page cache, not the connection's large one: it reads
+/// each page of the table once, and a full cache per reading connection would add to
+/// the report's peak memory.
+///
+/// This is the crate's one `unsafe` block: rusqlite needs it to wrap a handle it did
+/// not open.
+#[allow(unsafe_code)]
+fn scan_sqlite_mobilities(
+    mut connection: PoolConnection<Sqlite>,
+    ids: Range<i64>,
+    mut visit: impl FnMut(MobilityId, MobilityDetails, Source),
+) -> Result<(), StoreError> {
+    let mut locked = tokio::runtime::Handle::current().block_on(connection.lock_handle())?;
+    // SAFETY: the handle is an open connection, kept from sqlx's worker thread until
+    // `locked` is dropped, which is after `database` is; a connection made by
+    // `from_handle` never closes the handle it is given.
+    let database = unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr())? };
+    database.execute_batch(SCAN_CACHE_SQL)?;
+    let scanned = step_through_mobilities(&database, ids, &mut visit);
+    database.execute_batch(&super::sqlite_cache_pragma())?;
+    scanned
+}
+
+fn step_through_mobilities(
+    database: &rusqlite::Connection,
+    ids: Range<i64>,
+    visit: &mut impl FnMut(MobilityId, MobilityDetails, Source),
+) -> Result<(), StoreError> {
+    let mut statement = database.prepare(SQLITE_MOBILITIES_SQL)?;
+    let mut rows = statement.query([ids.start, ids.end])?;
+    let mut parsed = ParsedValues::default();
+    while let Some(row) = rows.next()? {
+        let text = MobilityText::from_sqlite_row(row)?;
+        let (details, source) = parsed.mobility(&text)?;
+        visit(MobilityId::new(text.id), details, source);
     }
+    Ok(())
+}
+
+/// The mobilities whose ids are in `ids`, page by page, the next page read while this
+/// one is parsed.
+async fn visit_postgres_mobility_pages(
+    pool: PgPool,
+    ids: Range<i64>,
+    mut visit: impl FnMut(MobilityId, MobilityDetails, Source),
+) -> Result<(), StoreError> {
+    let mut parsed = ParsedValues::default();
+    let mut next_page =
+        (!ids.is_empty()).then(|| read_postgres_mobility_page(&pool, ids.start, ids.end));
+    while let Some(page) = next_page.take() {
+        let (end, json) = page.await.expect("reading a page does not panic")?;
+        if end < ids.end {
+            next_page = Some(read_postgres_mobility_page(&pool, end, ids.end));
+        }
+        let rows: Vec<MobilityText<'_>> =
+            serde_json::from_str(&json).map_err(|error| StoreError::Corrupt {
+                table: TABLE,
+                column: "(a row)",
+                value: error.to_string(),
+                expected: "the columns of a mobility with their types".to_owned(),
+            })?;
+        for text in &rows {
+            let (details, source) = parsed.mobility(text)?;
+            visit(MobilityId::new(text.id), details, source);
+        }
+    }
+    Ok(())
+}
+
+/// Starts reading the page of mobilities whose ids begin at `start` (and end before
+/// `before`) on a task of its own, so that the database builds it while the page before
+/// is parsed. The task returns where the page ends, and the page.
+fn read_postgres_mobility_page(
+    pool: &PgPool,
+    start: i64,
+    before: i64,
+) -> tokio::task::JoinHandle<Result<(i64, String), StoreError>> {
+    let pool = pool.clone();
+    let end = start.saturating_add(PAGE_IDS).min(before);
+    tokio::spawn(async move {
+        let json: String = sqlx::query_scalar(POSTGRES_MOBILITY_PAGE_SQL)
+            .bind(start)
+            .bind(end)
+            .fetch_one(&pool)
+            .await?;
+        Ok((end, json))
+    })
 }
 
 /// A mobility row's values as the database returns them in a page, borrowed from the
@@ -193,6 +244,68 @@ struct MobilityText<'row> {
     introduction_id: Option<i64>,
     #[serde(borrow)]
     source: Cow<'row, str>,
+}
+
+impl<'row> MobilityText<'row> {
+    /// The values of a row of [`SQLITE_MOBILITIES_SQL`], borrowed from SQLite.
+    fn from_sqlite_row(row: &'row rusqlite::Row<'_>) -> Result<Self, StoreError> {
+        let text = |index, column| sqlite_value(row, index, column, "text", ValueRef::as_str);
+        let integer =
+            |index, column| sqlite_value(row, index, column, "a whole number", ValueRef::as_i64);
+        Ok(MobilityText {
+            id: integer(0, "id")?,
+            sending_organisation: Cow::Borrowed(text(1, "sending_organisation")?),
+            sending_region: Cow::Borrowed(text(2, "sending_region")?),
+            receiving_organisation: Cow::Borrowed(text(3, "receiving_organisation")?),
+            receiving_region: sqlite_value(
+                row,
+                4,
+                "receiving_region",
+                "text or nothing",
+                ValueRef::as_str_or_null,
+            )?
+            .map(Cow::Borrowed),
+            receiving_country: Cow::Borrowed(text(5, "receiving_country")?),
+            mobility_type: Cow::Borrowed(text(6, "mobility_type")?),
+            participants: integer(7, "participants")?,
+            fewer_opportunities: integer(8, "fewer_opportunities")?,
+            start_date: Cow::Borrowed(text(9, "start_date")?),
+            end_date: Cow::Borrowed(text(10, "end_date")?),
+            status: Cow::Borrowed(text(11, "status")?),
+            introduction_id: sqlite_value(
+                row,
+                12,
+                "introduction_id",
+                "a whole number or nothing",
+                ValueRef::as_i64_or_null,
+            )?,
+            source: Cow::Borrowed(text(13, "source")?),
+        })
+    }
+}
+
+/// The value in `row` at `index` (named `column`) as `read` takes it, or `Corrupt`
+/// saying that `expected` was expected.
+fn sqlite_value<'row, T>(
+    row: &'row rusqlite::Row<'_>,
+    index: usize,
+    column: &'static str,
+    expected: &'static str,
+    read: fn(&ValueRef<'row>) -> FromSqlResult<T>,
+) -> Result<T, StoreError> {
+    let value = row.get_ref(index)?;
+    read(&value).map_err(|_| StoreError::Corrupt {
+        table: TABLE,
+        column,
+        value: match value {
+            ValueRef::Null => "NULL".to_owned(),
+            ValueRef::Integer(number) => number.to_string(),
+            ValueRef::Real(number) => number.to_string(),
+            ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
+            ValueRef::Blob(bytes) => format!("a blob of {} bytes", bytes.len()),
+        },
+        expected: expected.to_owned(),
+    })
 }
 
 /// The values parsed so far, by their stored text.

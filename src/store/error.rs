@@ -82,6 +82,12 @@ pub enum StoreError {
         "the database refused the operation; retry, and look at the database server's log if it keeps failing"
     )]
     Database(#[from] sqlx::Error),
+
+    /// From the scans that step through SQLite's rows directly, without sqlx.
+    #[error(
+        "SQLite could not read the records; retry, and check the database file and its disk if it keeps failing"
+    )]
+    SqliteScan(#[from] rusqlite::Error),
 }
 
 impl StoreError {

@@ -320,6 +320,41 @@ on_both_backends!(
 );
 
 on_both_backends!(
+    a_stored_mobility_value_that_no_longer_parses_stops_the_report_naming_its_column,
+    |database| {
+        let workspace = Workspace::new();
+        import_examples(&workspace, &database);
+        database
+            .execute_behind_the_store(
+                "UPDATE mobilities SET sending_region = 'XX99' \
+                 WHERE id = (SELECT MAX(id) FROM mobilities)",
+            )
+            .await;
+
+        let out = workspace.path("report");
+        let output = workspace.run(&[
+            "--database-url",
+            database.url(),
+            "report",
+            "--month",
+            "2026-12",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let stderr = text(&output.stderr);
+        assert!(!output.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("mobilities.sending_region") && stderr.contains("XX99"),
+            "{stderr}"
+        );
+        assert!(
+            !out.join("targets.csv").exists(),
+            "no report is written from records that cannot be read"
+        );
+    }
+);
+
+on_both_backends!(
     exports_leave_out_contact_names_and_addresses_in_every_format,
     |database| {
         let workspace = Workspace::new();
