@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use chrono::NaiveDate;
-use rusqlite::types::{FromSqlResult, ValueRef};
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgPool;
 use sqlx::sqlite::Sqlite;
@@ -247,65 +246,28 @@ struct MobilityText<'row> {
 }
 
 impl<'row> MobilityText<'row> {
-    /// The values of a row of [`SQLITE_MOBILITIES_SQL`], borrowed from SQLite.
-    fn from_sqlite_row(row: &'row rusqlite::Row<'_>) -> Result<Self, StoreError> {
-        let text = |index, column| sqlite_value(row, index, column, "text", ValueRef::as_str);
-        let integer =
-            |index, column| sqlite_value(row, index, column, "a whole number", ValueRef::as_i64);
+    /// The values of a row of [`SQLITE_MOBILITIES_SQL`], borrowed from SQLite. The table
+    /// is `STRICT`, so each column holds the type it declares.
+    fn from_sqlite_row(row: &'row rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let text =
+            |index| -> rusqlite::Result<_> { Ok(Cow::Borrowed(row.get_ref(index)?.as_str()?)) };
         Ok(MobilityText {
-            id: integer(0, "id")?,
-            sending_organisation: Cow::Borrowed(text(1, "sending_organisation")?),
-            sending_region: Cow::Borrowed(text(2, "sending_region")?),
-            receiving_organisation: Cow::Borrowed(text(3, "receiving_organisation")?),
-            receiving_region: sqlite_value(
-                row,
-                4,
-                "receiving_region",
-                "text or nothing",
-                ValueRef::as_str_or_null,
-            )?
-            .map(Cow::Borrowed),
-            receiving_country: Cow::Borrowed(text(5, "receiving_country")?),
-            mobility_type: Cow::Borrowed(text(6, "mobility_type")?),
-            participants: integer(7, "participants")?,
-            fewer_opportunities: integer(8, "fewer_opportunities")?,
-            start_date: Cow::Borrowed(text(9, "start_date")?),
-            end_date: Cow::Borrowed(text(10, "end_date")?),
-            status: Cow::Borrowed(text(11, "status")?),
-            introduction_id: sqlite_value(
-                row,
-                12,
-                "introduction_id",
-                "a whole number or nothing",
-                ValueRef::as_i64_or_null,
-            )?,
-            source: Cow::Borrowed(text(13, "source")?),
+            id: row.get(0)?,
+            sending_organisation: text(1)?,
+            sending_region: text(2)?,
+            receiving_organisation: text(3)?,
+            receiving_region: row.get_ref(4)?.as_str_or_null()?.map(Cow::Borrowed),
+            receiving_country: text(5)?,
+            mobility_type: text(6)?,
+            participants: row.get(7)?,
+            fewer_opportunities: row.get(8)?,
+            start_date: text(9)?,
+            end_date: text(10)?,
+            status: text(11)?,
+            introduction_id: row.get(12)?,
+            source: text(13)?,
         })
     }
-}
-
-/// The value in `row` at `index` (named `column`) as `read` takes it, or `Corrupt`
-/// saying that `expected` was expected.
-fn sqlite_value<'row, T>(
-    row: &'row rusqlite::Row<'_>,
-    index: usize,
-    column: &'static str,
-    expected: &'static str,
-    read: fn(&ValueRef<'row>) -> FromSqlResult<T>,
-) -> Result<T, StoreError> {
-    let value = row.get_ref(index)?;
-    read(&value).map_err(|_| StoreError::Corrupt {
-        table: TABLE,
-        column,
-        value: match value {
-            ValueRef::Null => "NULL".to_owned(),
-            ValueRef::Integer(number) => number.to_string(),
-            ValueRef::Real(number) => number.to_string(),
-            ValueRef::Text(text) => String::from_utf8_lossy(text).into_owned(),
-            ValueRef::Blob(bytes) => format!("a blob of {} bytes", bytes.len()),
-        },
-        expected: expected.to_owned(),
-    })
 }
 
 /// The values parsed so far, by their stored text.
